@@ -1,0 +1,1 @@
+"""The Scrapy project: spiders discover and fetch, one pipeline extracts and stores."""

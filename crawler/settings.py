@@ -1,0 +1,51 @@
+"""Scrapy settings for caixun. Every key here can be overridden with -s KEY=VALUE."""
+
+BOT_NAME = "caixun"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"
+
+# --- Politeness -------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+USER_AGENT = "caixun/0.1 (+https://github.com/caixun/caixun; financial news archiver)"
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1
+AUTOTHROTTLE_MAX_DELAY = 30
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+RETRY_TIMES = 2
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8",
+    "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
+}
+
+# --- Bans (HTTP 456, "IP 存在异常访问"): stop, never retry into a ban -------
+CAIXUN_BAN_HTTP_CODES = [456]
+CAIXUN_BAN_TEXT_PATTERNS = [r"IP\s*存在异常访问"]
+
+# --- Storage ----------------------------------------------------------------
+# DATABASE_URL: any SQLAlchemy URL; empty means $DATABASE_URL, else sqlite:///data/caixun.db
+DATABASE_URL = ""
+
+# --- WARC -------------------------------------------------------------------
+# REPLAY_WARC: comma-separated WARC files that answer every request instead of the network.
+REPLAY_WARC = ""
+# WARC_DIR: folder where every fetched response is archived (gzip WARC, one file per run).
+WARC_DIR = ""
+CAIXUN_WARC_MAX_BYTES = 1024**3  # start a new file past this size
+
+# --- Components -------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.ban.BanMiddleware": 560,  # sees responses before RetryMiddleware (550)
+    "crawler.middlewares.warc_replay.WarcReplayMiddleware": 950,
+    "crawler.middlewares.warc_writer.WarcWriterMiddleware": 960,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ArticlePipeline": 300,
+}
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

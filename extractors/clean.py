@@ -1,0 +1,110 @@
+"""Normalisers shared by every extractor: text lines, Chinese times, symbols."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from extractors import boilerplate
+
+CHINA_TZ = timezone(timedelta(hours=8), "CST")
+
+_SPACE = re.compile(r"[ \t\r\f\v\u00a0\u3000\u2002\u2003\u200b\ufeff]+")
+
+# "2019年09月09日 08:32", "2011年05月15日08:31", "2019-09-09 08:32:11", "2019/09/09 08:32"
+_CN_DATETIME = re.compile(
+    r"(?P<y>(?:19|20)\d{2})\s*[年/.-]\s*(?P<m>\d{1,2})\s*[月/.-]\s*(?P<d>\d{1,2})\s*日?"
+    r"(?:\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{2})(?:\s*[:：分]\s*(?P<S>\d{2}))?)?"
+)
+
+
+def normalize_space(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def parse_datetime(text: str | None, default_tz: timezone = CHINA_TZ) -> datetime | None:
+    """ISO 8601 (with or without offset) or a Chinese date/time; naive → default_tz."""
+    if not text:
+        return None
+    text = text.strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        match = _CN_DATETIME.search(text)
+        if not match:
+            return None
+        parts = {k: int(v) for k, v in match.groupdict().items() if v is not None}
+        try:
+            parsed = datetime(
+                parts["y"], parts["m"], parts["d"], parts.get("H", 0), parts.get("M", 0), parts.get("S", 0)
+            )
+        except ValueError:
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=default_tz)
+    return parsed
+
+
+def find_datetime(text: str) -> datetime | None:
+    """The first Chinese date *with a time of day* in free text."""
+    for match in _CN_DATETIME.finditer(text):
+        if match.group("H") is not None:
+            return parse_datetime(match.group(0))
+    return None
+
+
+@dataclass
+class CleanBody:
+    body: str
+    editor: str | None = None
+    original_title: str | None = None
+    dropped: list[str] = field(default_factory=list)
+
+
+def clean_lines(lines: list[str], title: str | None = None) -> CleanBody:
+    """Normalise body lines and drop boilerplate, moving editor/原标题 lines to fields."""
+    result = CleanBody(body="")
+    kept: list[str] = []
+    for raw in lines:
+        line = normalize_space(raw)
+        if not line:
+            continue
+        if boilerplate.starts_trailer(line):
+            result.dropped.append(line)
+            break
+        if match := boilerplate.EDITOR_LINE.match(line):
+            result.editor = result.editor or match.group("name").strip()
+            continue
+        if match := boilerplate.ORIGINAL_TITLE_LINE.match(line):
+            result.original_title = result.original_title or match.group("title")
+            continue
+        if boilerplate.is_boilerplate(line) or (title and line == title and not kept):
+            result.dropped.append(line)
+            continue
+        kept.append(line)
+    result.body = "\n".join(kept)
+    return result
+
+
+_SYMBOL_PREFIXES = (
+    ("usstock_", "us"),
+    ("hkstock_", "hk"),
+    ("stock_", ""),
+    ("gb_", "us"),
+)
+_SYMBOL = re.compile(r"^(?P<market>sh|sz|bj|hk|us)(?P<code>[A-Za-z0-9.]+)$")
+
+
+def normalize_symbol(raw: str) -> str | None:
+    """Sina markup ids to symbols: 'usstock_JPM' → 'usJPM', 'stock_sh600000' → 'sh600000'."""
+    raw = raw.strip()
+    for prefix, market in _SYMBOL_PREFIXES:
+        if raw.lower().startswith(prefix):
+            raw = market + raw[len(prefix) :]
+            break
+    match = _SYMBOL.match(raw)
+    if not match:
+        return None
+    market, code = match.group("market").lower(), match.group("code")
+    return market + (code.upper() if market == "us" else code.lower())

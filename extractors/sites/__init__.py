@@ -1,0 +1,1 @@
+"""One module per site, each defining RULE; the registry imports them all."""

@@ -1,0 +1,101 @@
+"""Sina (新浪): finance/news/tech desktop pages, mobile finance.sina.cn, k.sina, t.cj.
+
+Templates by era (SINA.md §3); pages of 2004–2005 table layouts have no
+reliable markers and go to the generic path.
+"""
+
+from __future__ import annotations
+
+from extractors.rules import Layout, SiteRule
+
+# Inside the body container, never article (SINA.md §5).
+_COMMON_DROP = (
+    ".appendQr_wrap",
+    ".app-kaihu-qr",
+    "#app-kaihu-stock",
+    ".app-qihuo-kaihu-qr",
+    "[class*=kaihu]",
+    ".finance_app_sina",
+    "span[id^=quote_]",
+    "div.ct_hqimg",
+    ".hqimg_related",
+    "div.article-notice",
+    "p.article-notice",
+    "div[class^=otherContent]",
+    "p[class^=finance_web]",
+    "div[class^=weibo]",
+    "div.ggcontent",
+    "div.page-view",
+    "#left_hzh_ad",
+    ".tech-quotation",
+    ".video-2017",
+    ".artical-player-wrap",
+    "#J_Article_Player",
+    ".goods-card",
+    "ins.sinaads",
+    "p.article-editor",
+    "p.show_author",
+    "span.img_descr",
+    "#wx_pic",
+    "[sax-type]",
+)
+
+# The time the page shows is the publication time; article:published_time is
+# sometimes a later edit, so it comes last (weibo create_at matches the shown time).
+_PUBLISHED_META = "meta[property='article:published_time']::attr(content)"
+_CREATED_META = "meta[name='weibo: article:create_at']::attr(content)"
+
+V2017 = Layout(
+    name="v2017",
+    marker="h1.main-title",
+    title=("h1.main-title",),
+    published_at=(".date-source .date", _CREATED_META, _PUBLISHED_META),
+    source=(".date-source .source",),
+    source_url=(".date-source a.source::attr(href)",),
+    editor=("p.article-editor", "p.show_author"),
+    body=("#artibody", "#article", ".article"),
+    drop=_COMMON_DROP,
+    symbols=("span[id^=usstock_]::attr(id)", "span[id^=stock_]::attr(id)", "span[id^=hkstock_]::attr(id)"),
+)
+
+V2008 = Layout(
+    name="v2008",
+    marker="#artibodyTitle",
+    title=("#artibodyTitle",),
+    published_at=("#pub_date", ".time-source", _CREATED_META, _PUBLISHED_META),
+    source=("#media_name", ".time-source a", "#art_source"),
+    source_url=("#media_name a::attr(href)", ".time-source a::attr(href)"),
+    editor=("p.article-editor", "p.show_author"),
+    body=("#artibody",),
+    drop=_COMMON_DROP,
+    symbols=("span[id^=usstock_]::attr(id)", "span[id^=stock_]::attr(id)", "span[id^=hkstock_]::attr(id)"),
+)
+
+MOBILE = Layout(
+    name="mobile2017",
+    marker="h1.art_tit_h1",
+    title=("h1.art_tit_h1",),
+    published_at=("time.weibo_time", _CREATED_META, _PUBLISHED_META),
+    source=("h2.weibo_user", ".art_tit_h2 .source"),
+    body=("section.art_content",),
+    drop=_COMMON_DROP,
+)
+
+RULE = SiteRule(
+    name="sina",
+    domains=("sina.com.cn", "sina.cn"),
+    layouts=(V2017, V2008, MOBILE),
+    version=1,
+    title_suffix=r"(\|[^|_]*)*_(新浪\w+|手机新浪网)(_新浪网)?$",
+    article_urls=(
+        r"^https?://[\w.-]+\.sina\.com\.cn/(?:[\w./-]+/)?(?:doc|zl)-i\w{7}\d{7}\.shtml",
+        r"^https?://finance\.sina\.cn/(?:[\w./-]+/)?detail-i\w{7}\d{7}\.d\.html",
+        r"^https?://k\.sina\.(?:com\.)?cn/article_\w+\.html",
+        r"^https?://t\.cj\.sina\.com\.cn/articles/view/\d+/\w+",
+    ),
+    skip_urls={
+        "video": r"^https?://(?:video|tv|ivideo)\.sina\.(?:com\.)?cn/|/video/|[?&]vt=5",
+        "slide": r"^https?://slide\.[\w.]*sina\.(?:com\.)?cn/|/slide_",
+        "live": r"/7x24/|^https?://zhibo\.",
+    },
+)

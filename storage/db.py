@@ -1,0 +1,69 @@
+"""Database URLs and engines: SQLite by default, anything SQLAlchemy takes by URL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.models import Base
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_DIR / 'data' / 'caixun.db'}"
+
+
+class DatabaseURLError(ValueError):
+    pass
+
+
+def resolve_database_url(url: str | None = None) -> str:
+    """The explicit URL, else $DATABASE_URL, else data/caixun.db in the project.
+
+    postgres:// and postgresql:// URLs without a driver use psycopg 3.
+    """
+    url = url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseURLError(f"not a database URL: {mask_url(url)!r} ({exc})") from None
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password hidden, for logs and messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database URL>"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets readers read while a crawl writes; busy_timeout rides out short locks.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str | None = None, *, create: bool = True) -> Engine:
+    """An engine for the resolved URL; creates the SQLite file and the tables on first use."""
+    resolved = make_url(resolve_database_url(url))
+    if resolved.get_backend_name() == "sqlite" and resolved.database not in (None, "", ":memory:"):
+        Path(resolved.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(resolved, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    if create:
+        Base.metadata.create_all(engine)
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

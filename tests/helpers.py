@@ -1,0 +1,91 @@
+"""Shared test helpers: fixture pages, WARC building, running the real `scrapy crawl`."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """A recorded page (bytes as captured) and its sidecar JSON."""
+
+    path: Path
+    meta: dict
+
+    @property
+    def name(self) -> str:
+        return f"{self.path.parent.name}/{self.path.name.removesuffix('.html.gz')}"
+
+    @property
+    def url(self) -> str:
+        return self.meta["url"]
+
+    @property
+    def body(self) -> bytes:
+        return gzip.decompress(self.path.read_bytes())
+
+    @property
+    def expected(self) -> dict:
+        return self.meta.get("expected", {})
+
+
+def fixtures(site_prefix: str = "", kind: str | None = None) -> list[Fixture]:
+    found = []
+    for path in sorted(FIXTURES.glob(f"{site_prefix}*/*.html.gz")):
+        meta = json.loads(path.with_name(path.name.removesuffix(".html.gz") + ".json").read_text("utf-8"))
+        if kind is None or meta.get("kind") == kind:
+            found.append(Fixture(path, meta))
+    return found
+
+
+def write_warc(path: Path, responses: list[tuple[str, int, list[tuple[str, str]], bytes]]) -> Path:
+    """A gzip WARC of `response` records: (url, status, headers, body) each."""
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        for url, status, headers, body in responses:
+            http_headers = StatusAndHeaders(f"{status} OK", headers, protocol="HTTP/1.1")
+            record = writer.create_warc_record(url, "response", payload=BytesIO(body), http_headers=http_headers)
+            writer.write_record(record)
+    return path
+
+
+def html_headers(body: bytes) -> list[tuple[str, str]]:
+    return [("Content-Type", "text/html"), ("Content-Length", str(len(body)))]
+
+
+def roll_api_body(items: list[dict], code: int = 0) -> bytes:
+    return json.dumps({"result": {"status": {"code": code, "msg": ""}, "data": items}}).encode()
+
+
+def run_scrapy(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    """The real `scrapy crawl …` in a subprocess, from the project folder."""
+    # a developer's own DATABASE_URL must never receive test data
+    full_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", *args],
+        cwd=PROJECT_DIR,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def run_storage(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "storage", *args], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120
+    )
