@@ -7,7 +7,8 @@ COMMANDS_MODULE = "crawler.commands"
 
 # --- Politeness -------------------------------------------------------------
 ROBOTSTXT_OBEY = True
-USER_AGENT = "caixun/0.1 (+https://github.com/caixun/caixun; financial news archiver)"
+# Say who you are: set a contact (URL or e-mail) with -s USER_AGENT="caixun/0.1 (+you@example.org)".
+USER_AGENT = "caixun/0.1 (financial news archiver; Scrapy)"
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1
 AUTOTHROTTLE_ENABLED = True
@@ -46,6 +47,10 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "crawler.pipelines.ArticlePipeline": 300,
 }
+
+# Unattended crawls open no debugging ports.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -65,7 +65,7 @@ class WarcWriterMiddleware:
     def from_crawler(cls, crawler: Crawler) -> WarcWriterMiddleware:
         directory = crawler.settings.get("WARC_DIR")
         if not directory:
-            raise NotConfigured("WARC_DIR is not set")
+            raise NotConfigured  # no reason given: an unset option is not worth a warning
         spider_name = crawler.spidercls.name if crawler.spidercls else "crawl"
         middleware = cls(
             Path(directory),
