@@ -44,6 +44,9 @@ _COMMON_DROP = (
 # sometimes a later edit, so it comes last (weibo create_at matches the shown time).
 _PUBLISHED_META = "meta[property='article:published_time']::attr(content)"
 _CREATED_META = "meta[name='weibo: article:create_at']::attr(content)"
+# Sina marks securities with span ids: usstock_JPM, stock_sh600000, hkstock_00700.
+_QUOTE_IDS = ("span[id^=usstock_]::attr(id)", "span[id^=stock_]::attr(id)", "span[id^=hkstock_]::attr(id)")
+_EDITOR_LINES = ("p.article-editor", "p.show_author")
 
 V2017 = Layout(
     name="v2017",
@@ -52,10 +55,10 @@ V2017 = Layout(
     published_at=(".date-source .date", _CREATED_META, _PUBLISHED_META),
     source=(".date-source .source",),
     source_url=(".date-source a.source::attr(href)",),
-    editor=("p.article-editor", "p.show_author"),
+    editor=_EDITOR_LINES,
     body=("#artibody", "#article", ".article"),
     drop=_COMMON_DROP,
-    symbols=("span[id^=usstock_]::attr(id)", "span[id^=stock_]::attr(id)", "span[id^=hkstock_]::attr(id)"),
+    symbols=_QUOTE_IDS,
 )
 
 V2008 = Layout(
@@ -65,10 +68,10 @@ V2008 = Layout(
     published_at=("#pub_date", ".time-source", _CREATED_META, _PUBLISHED_META),
     source=("#media_name", ".time-source a", "#art_source"),
     source_url=("#media_name a::attr(href)", ".time-source a::attr(href)"),
-    editor=("p.article-editor", "p.show_author"),
+    editor=_EDITOR_LINES,
     body=("#artibody",),
     drop=_COMMON_DROP,
-    symbols=("span[id^=usstock_]::attr(id)", "span[id^=stock_]::attr(id)", "span[id^=hkstock_]::attr(id)"),
+    symbols=_QUOTE_IDS,
 )
 
 MOBILE = Layout(
@@ -93,9 +96,9 @@ RULE = SiteRule(
         r"^https?://k\.sina\.(?:com\.)?cn/article_\w+\.html",
         r"^https?://t\.cj\.sina\.com\.cn/articles/view/\d+/\w+",
     ),
-    skip_urls={
-        "video": r"^https?://(?:video|tv|ivideo)\.sina\.(?:com\.)?cn/|/video/|[?&]vt=5",
-        "slide": r"^https?://slide\.[\w.]*sina\.(?:com\.)?cn/|/slide_",
-        "live": r"/7x24/|^https?://zhibo\.",
+    skip_urls={  # SINA.md §1: not articles, though the roll API lists them
+        "video": r"^https?://video\.sina\.(?:com\.)?cn/",
+        "slide": r"^https?://slide\.(?:[\w-]+\.)*sina\.(?:com\.)?cn/",
+        "live": r"^https?://[\w.-]+\.sina\.(?:com\.)?cn/7x24/|^https?://zhibo\.sina\.com\.cn/",
     },
 )
