@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from scrapy.exceptions import DropItem
+from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.items import FetchedPage
 from extractors import Article, NotAnArticle, Page, extract
@@ -42,7 +43,13 @@ class ArticlePipeline:
     def open_spider(self) -> None:
         if self.database_url is None:
             return
-        self.engine = make_engine(self.database_url)
+        try:
+            self.engine = make_engine(self.database_url)
+        except SQLAlchemyError as exc:
+            # one clear line, password masked, instead of a bare driver traceback
+            raise RuntimeError(
+                f"cannot open the database {mask_url(self.database_url)}: {getattr(exc, 'orig', None) or exc}"
+            ) from None
         self.sessions = session_factory(self.engine)
         logger.info("storing articles in %s", mask_url(self.database_url))
 

@@ -108,3 +108,13 @@ def test_bad_spider_argument_fails_with_a_clear_message(tmp_path):
     )
     assert result.returncode == 1
     assert "is not pageid:lid" in result.stderr
+
+
+def test_unreachable_database_fails_the_crawl_with_a_masked_url(replay_warc):
+    result = run_scrapy(
+        "crawl", "sina_finance", "-a", "channels=153:2516", "-s", f"REPLAY_WARC={replay_warc}",
+        "-s", "DATABASE_URL=postgresql://caixun:secret@127.0.0.1:1/none",
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "cannot open the database postgresql+psycopg://caixun:***@127.0.0.1:1/none" in result.stderr
+    assert "secret" not in result.stderr
