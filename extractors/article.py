@@ -18,15 +18,15 @@ class Article:
     """One extracted article. Field names are EXTRACTION_SPEC's, everywhere."""
 
     url: str
-    title: str | None
-    body: str
     canonical_url: str | None = None
+    title: str | None = None
     published_at: datetime | None = None  # timezone-aware
     source: str | None = None
     source_url: str | None = None  # the outlet's link, when the page gives one
     authors: list[str] = field(default_factory=list)
     editor: str | None = None
     original_title: str | None = None
+    body: str = ""
     images: list[Image] = field(default_factory=list)
     symbols: list[str] = field(default_factory=list)
     language: str | None = "zh"

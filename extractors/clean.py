@@ -7,10 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from extractors import boilerplate
+from extractors.credits import take_credits
 
 CHINA_TZ = timezone(timedelta(hours=8), "CST")
 
-_SPACE = re.compile(r"[ \t\r\f\v\u00a0\u3000\u2002\u2003\u200b\ufeff]+")
+_SPACE = re.compile(r"[\s\u00a0\u3000\u2002\u2003\u200b\ufeff]+")
+# A source line break between two CJK characters is not a space (hard-wrapped old pages).
+_CJK_WRAP = re.compile(r"(?<=[\u3400-\u9fff\u3000-\u303f\uff00-\uffef])[ \t\r]*\n\s*(?=[\u3400-\u9fff\u3000-\u303f\uff00-\uffef])")
+# Private-use code points: GBK user-defined characters that decode to nothing readable.
+_PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
 
 # "2019年09月09日 08:32", "2011年05月15日08:31", "2019-09-09 08:32:11", "2019/09/09 08:32"
 _CN_DATETIME = re.compile(
@@ -20,6 +25,7 @@ _CN_DATETIME = re.compile(
 
 
 def normalize_space(text: str) -> str:
+    text = _PRIVATE_USE.sub("", _CJK_WRAP.sub("", text))
     return _SPACE.sub(" ", text).strip()
 
 
@@ -59,11 +65,19 @@ class CleanBody:
     body: str
     editor: str | None = None
     original_title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    source: str | None = None  # from a 来源 line, when the body has one
     dropped: list[str] = field(default_factory=list)
 
 
+def _same_title(line: str, title: str) -> bool:
+    """The headline repeated in the body, allowing for punctuation differences."""
+    strip = lambda text: re.sub(r"[\W_]+", "", text)  # noqa: E731
+    return strip(line) == strip(title)
+
+
 def clean_lines(lines: list[str], title: str | None = None) -> CleanBody:
-    """Normalise body lines and drop boilerplate, moving editor/原标题 lines to fields."""
+    """Normalise body lines and drop boilerplate, moving editor/原标题/credit lines to fields."""
     result = CleanBody(body="")
     kept: list[str] = []
     for raw in lines:
@@ -79,10 +93,12 @@ def clean_lines(lines: list[str], title: str | None = None) -> CleanBody:
         if match := boilerplate.ORIGINAL_TITLE_LINE.match(line):
             result.original_title = result.original_title or match.group("title")
             continue
-        if boilerplate.is_boilerplate(line) or (title and line == title and not kept):
+        if boilerplate.is_boilerplate(line) or (title and len(kept) < 3 and _same_title(line, title)):
             result.dropped.append(line)
             continue
         kept.append(line)
+    kept, credits = take_credits(kept)
+    result.authors, result.source = credits.authors, credits.source
     result.body = "\n".join(kept)
     return result
 
@@ -108,3 +124,21 @@ def normalize_symbol(raw: str) -> str | None:
         return None
     market, code = match.group("market").lower(), match.group("code")
     return market + (code.upper() if market == "us" else code.lower())
+
+
+# Frequent characters that differ between Traditional and Simplified script.
+_TRADITIONAL = set("這個們來時國會說對為與後發經過還現開關於體學從進動點長問題實當見間將變無應認氣區歷戰紀錄聽讓並員樣機報導")
+_SIMPLIFIED = set("这个们来时国会说对为与后发经过还现开关于体学从进动点长问题实当见间将变无应认气区历战纪录听让并员样机报导")
+
+
+def detect_language(text: str) -> str | None:
+    """'zh' (Simplified), 'zh-Hant' (Traditional), 'en' for Latin-script text, else None."""
+    cjk = sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
+    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    if cjk == 0:
+        return "en" if latin > 50 else None
+    if latin > cjk * 4:
+        return "en"
+    traditional = sum(1 for ch in text if ch in _TRADITIONAL)
+    simplified = sum(1 for ch in text if ch in _SIMPLIFIED)
+    return "zh-Hant" if traditional > simplified else "zh"

@@ -12,10 +12,11 @@ from parsel import Selector
 
 from extractors import generic
 from extractors.article import Article, Image, NotAnArticle
-from extractors.clean import clean_lines, normalize_space, normalize_symbol, parse_datetime
+from extractors.clean import clean_lines, detect_language, normalize_space, normalize_symbol, parse_datetime
+from extractors.credits import person_names
 from extractors.decoding import decode_html
 from extractors.registry import rule_for
-from extractors.rules import Layout, SiteRule, element_lines, first_text
+from extractors.rules import Layout, SiteRule, drop_node, drop_related_links, element_lines, first_text, select
 
 logger = logging.getLogger(__name__)
 
@@ -73,20 +74,20 @@ def extract(page: Page, *, strict: bool = False) -> Article:
 
 
 def _apply_layout(rule: SiteRule, layout: Layout, page: Selector, url: str) -> Article:
-    container = next((node for css in layout.body for node in page.css(css)), None)
+    container = next((node for sel in layout.body for node in select(page, sel)), None)
     title = first_text(page, layout.title)
     if container is None:
         return Article(url=url, title=title, body="")
     # read everything the drop list removes (editor line, quote spans) first
-    images = _images(container, url)
     symbols = _symbols(container, layout)
     editor = _editor_name(first_text(page, layout.editor))
     published_raw = first_text(page, layout.published_at)
-    source = _source_name(first_text(page, layout.source))
-    source_url = first_text(page, layout.source_url)
-    for css in layout.drop:
-        for node in container.css(css):
-            node.drop()
+    source, source_url = _source(page, layout, rule)
+    for sel in layout.drop:
+        for node in select(container, sel):
+            drop_node(node)
+    drop_related_links(container)
+    images = _images(container, url, layout.caption)  # only pictures that survived the drops
     cleaned = clean_lines(element_lines(container.root), title=title)
     return Article(
         url=url,
@@ -94,17 +95,27 @@ def _apply_layout(rule: SiteRule, layout: Layout, page: Selector, url: str) -> A
         title=title,
         body=cleaned.body,
         published_at=parse_datetime(published_raw),
-        source=source,
-        source_url=urljoin(url, source_url) if source_url else None,
-        authors=[],
+        source=source or cleaned.source,
+        source_url=urljoin(url, source_url) if source and source_url else None,
+        authors=_authors(first_text(page, layout.authors)) or cleaned.authors,
         editor=editor or cleaned.editor,
         original_title=cleaned.original_title,
         images=images,
         symbols=symbols,
-        language="zh",
+        language=detect_language(cleaned.body) or "zh",
         site=rule.name,
         extractor=f"{rule.name}/{layout.name}@{rule.version}",
     )
+
+
+def _source(page: Selector, layout: Layout, rule: SiteRule) -> tuple[str | None, str | None]:
+    """The outlet and its link; a platform label (新浪看点) is passed over, and so is its link."""
+    for position, selector in enumerate(layout.source):
+        name = _source_name(first_text(page, (selector,)))
+        if name and name not in rule.platform_labels:
+            link = first_text(page, layout.source_url) if position == 0 else None
+            return name, link
+    return None, None
 
 
 def _source_name(text: str | None) -> str | None:
@@ -113,7 +124,15 @@ def _source_name(text: str | None) -> str | None:
     # "2016年05月25日10:10 新浪财经" in old time-source spans: keep the outlet only
     text = re.sub(r"^.*?\d{1,2}[:：]\d{2}\s*", "", text)
     text = re.sub(r"^(来源|媒体)\s*[:：]\s*", "", normalize_space(text))
+    text = re.sub(r"^《([^《》]+)》$", r"\1", text)  # an outlet named as a publication title
     return text or None
+
+
+def _authors(text: str | None) -> list[str]:
+    if not text:
+        return []
+    match = re.search(r"作者\s*[:：]\s*([^\s:：]+(?:\s+[^\s:：]+)*?)(?:\s+\S+[:：]|$)", text)
+    return person_names(match.group(1) if match else text)
 
 
 def _editor_name(text: str | None) -> str | None:
@@ -123,22 +142,40 @@ def _editor_name(text: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def _images(container: Selector, base_url: str) -> list[Image]:
+def _images(container: Selector, base_url: str, caption_xpath: str) -> list[Image]:
+    """Pictures in the body with their captions; the caption nodes are removed from the body."""
     images = []
     for img in container.css("img"):
-        src = img.attrib.get("data-src") or img.attrib.get("src")
+        src = img.attrib.get("data-src") or img.attrib.get("data-original") or img.attrib.get("src")
         if not src or src.startswith("data:"):
             continue
-        caption = img.xpath("following-sibling::*[contains(@class,'img_descr')][1]//text()").getall()
-        caption_text = normalize_space(" ".join(caption)) or None
-        images.append(Image(src=urljoin(base_url, src), caption=caption_text))
+        captions = img.xpath(caption_xpath) or _caption_paragraph(img)
+        caption = normalize_space(" ".join(captions.xpath(".//text()").getall())) or None
+        for node in captions:
+            node.drop()
+        images.append(Image(src=urljoin(base_url, src), caption=caption))
     return images
+
+
+_CAPTION_CREDIT = re.compile(r"图源|图片来源|资料图|摄$|摄）|摄\)|图/|图：|供图|视觉中国|截图")
+
+
+def _caption_paragraph(img: Selector):
+    """A short credit-bearing paragraph right after an image-only paragraph is its caption."""
+    block = img.xpath("ancestor::p[1]")
+    if not block or normalize_space(" ".join(block.xpath(".//text()").getall())):
+        return img.xpath("self::*[false()]")
+    following = block.xpath("following-sibling::*[1][self::p]")
+    text = normalize_space(" ".join(following.xpath(".//text()").getall()))
+    if following and text and len(text) <= 120 and _CAPTION_CREDIT.search(text):
+        return following
+    return img.xpath("self::*[false()]")
 
 
 def _symbols(container: Selector, layout: Layout) -> list[str]:
     found: list[str] = []
-    for css in layout.symbols:
-        for raw in container.css(css).getall():
+    for sel in layout.symbols:
+        for raw in select(container, sel).getall():
             symbol = normalize_symbol(raw)
             if symbol and symbol not in found:
                 found.append(symbol)

@@ -9,7 +9,7 @@ from parsel import Selector
 from w3lib.url import canonicalize_url
 
 from extractors.article import Article
-from extractors.clean import clean_lines, find_datetime, normalize_space, parse_datetime
+from extractors.clean import clean_lines, detect_language, find_datetime, normalize_space, parse_datetime
 
 VERSION = 1
 
@@ -57,10 +57,11 @@ def extract_generic(text: str, url: str, title_suffix: str | None = None) -> Art
         title=title,
         body=cleaned.body,
         published_at=published_at,
-        authors=[],
+        source=cleaned.source,
+        authors=cleaned.authors,
         editor=cleaned.editor,
         original_title=cleaned.original_title,
-        language=(doc.language if doc else None) or "zh",
+        language=detect_language(cleaned.body) or (doc.language if doc else None),
         site="generic",
         extractor=f"generic@{VERSION}/trafilatura-{trafilatura.__version__}",
     )

@@ -1,7 +1,8 @@
 """Site rules as data: a SiteRule holds Layouts, a Layout holds selectors.
 
-A field is a tuple of CSS selectors tried in order; the first that yields
-non-blank text wins. A layout is chosen by its `marker` selector (old Sina
+A field is a tuple of selectors tried in order; the first that yields
+non-blank text wins. A selector starting with "/", "./" or "(" is XPath, any other
+is CSS (parsel's, with ::text and ::attr()). A layout is chosen by its `marker` selector (old Sina
 pages stay online in old templates, so markup, not crawl date, decides).
 """
 
@@ -12,7 +13,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from lxml import etree
-from parsel import Selector
+from parsel import Selector, SelectorList
+
+from extractors.clean import normalize_space
 
 Selectors = tuple[str, ...]
 
@@ -36,7 +39,8 @@ class Layout:
     editor: Selectors = ()
     drop: Selectors = ()  # nodes removed from the container before reading text
     symbols: Selectors = ()  # attribute values naming securities (e.g. span ids)
-    images: str = "img"
+    # XPath from an <img> to its caption; caption nodes leave the body once read
+    caption: str = "following-sibling::*[contains(@class,'img_descr')][1] | ../following-sibling::*[1][contains(@class,'img_descr')]"
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class SiteRule:
     layouts: tuple[Layout, ...]  # newest first
     version: int = 1
     title_suffix: str | None = None  # regex removed from <title>/og:title fallbacks
+    platform_labels: frozenset[str] = frozenset()  # shown where the source goes, but not outlets
     article_urls: tuple[str, ...] = ()  # regexes of article-page URLs
     skip_urls: dict[str, str] = field(default_factory=dict)  # kind → regex (video, slide…)
 
@@ -55,7 +60,7 @@ class SiteRule:
 
     def layout_for(self, page: Selector) -> Layout | None:
         for layout in self.layouts:
-            if page.css(layout.marker):
+            if select(page, layout.marker):
                 return layout
         return None
 
@@ -69,11 +74,20 @@ class SiteRule:
         return "other"
 
 
+def select(page: Selector, selector: str) -> SelectorList:
+    if selector.startswith(("/", "(", "./")):
+        return page.xpath(selector)
+    return page.css(selector)
+
+
 def first_text(page: Selector, selectors: Selectors) -> str | None:
-    for css in selectors:
-        for node in page.css(css):
-            value = node.get() if css.endswith(("::text", ")")) else " ".join(node.css("::text").getall())
-            value = " ".join(value.split())
+    for selector in selectors:
+        for node in select(page, selector):
+            if isinstance(node.root, str):  # ::text, ::attr(), text() and @attr results
+                value = node.root
+            else:
+                value = " ".join(node.xpath(".//text()[not(ancestor::script|ancestor::style)]").getall())
+            value = normalize_space(value)
             if value:
                 return value
     return None
@@ -101,3 +115,62 @@ def element_lines(element: etree._Element) -> list[str]:
 
     walk(element)
     return [line for line in lines if line.strip()]
+
+
+_SENTENCE_END = tuple("。！？!?…”」』：:；;")
+
+
+def drop_node(node: Selector) -> None:
+    """Remove a node, keeping the text flow around it.
+
+    Old pages break a paragraph with an inline figure: "<p>…获得了5</p><table>…</table>00万元…".
+    When the dropped node's tail continues a paragraph that stopped mid-sentence,
+    the tail is appended to that paragraph instead of starting a new line.
+    """
+    element = node.root
+    previous = element.getprevious()
+    while previous is not None and not isinstance(previous.tag, str):  # skip comments
+        previous = previous.getprevious()
+    # the continuation is the tail of the node, or of comments right after it
+    carrier = element
+    while not (carrier.tail or "").strip() and (nxt := carrier.getnext()) is not None and not isinstance(nxt.tag, str):
+        carrier = nxt
+    tail = carrier.tail or ""
+    if tail.strip() and previous is not None and previous.tag == "p":
+        text = "".join(previous.itertext()).rstrip()
+        if text and not text.endswith(_SENTENCE_END):
+            last = previous[-1] if len(previous) else None
+            if last is not None:
+                last.tail = (last.tail or "") + tail.lstrip()
+            else:
+                previous.text = (previous.text or "").rstrip() + tail.lstrip()
+            carrier.tail = None
+    node.drop()
+
+
+_RELATED_HEADING = re.compile(r"^[【\[]?(相关新闻|相关阅读|延伸阅读|相关报道|推荐阅读|相关链接)[】\]]?[:：]?$")
+
+
+def _is_link_only(element: etree._Element) -> bool:
+    text = "".join(element.itertext()).strip()
+    linked = "".join("".join(a.itertext()) for a in element.iter("a")).strip()
+    return bool(text) and text == linked
+
+
+def drop_related_links(container: Selector) -> None:
+    """Remove a "相关新闻：" heading followed by paragraphs that are only links.
+
+    A heading followed by real text (a related story the editor pasted in full)
+    is article text and stays.
+    """
+    for element in list(container.root.iter("p", "div", "h3", "h4")):
+        if element.getparent() is None or not _RELATED_HEADING.match("".join(element.itertext()).strip()):
+            continue
+        links = []
+        sibling = element.getnext()
+        while sibling is not None and isinstance(sibling.tag, str) and _is_link_only(sibling):
+            links.append(sibling)
+            sibling = sibling.getnext()
+        if links:
+            for node in [element, *links]:
+                node.drop_tree()  # keeps the tail text

@@ -42,10 +42,41 @@ class Fixture:
         return self.meta.get("expected", {})
 
 
+def _first_difference(expected: str, actual: str) -> str:
+    expected_lines, actual_lines = expected.split("\n"), actual.split("\n")
+    for number, (want, got) in enumerate(zip(expected_lines, actual_lines), 1):
+        if want != got:
+            return f"line {number}: expected {want[:80]!r}, got {got[:80]!r}"
+    if len(expected_lines) != len(actual_lines):
+        extra = (actual_lines if len(actual_lines) > len(expected_lines) else expected_lines)[
+            min(len(actual_lines), len(expected_lines))
+        ]
+        return f"{len(expected_lines)} lines expected, {len(actual_lines)} got; first extra: {extra[:80]!r}"
+    return "differs"
+
+
+def compare_article(article, expected: dict) -> list[str]:
+    """Field-by-field differences between an Article and a fixture's expected object."""
+    actual = article.to_dict()
+    differences = []
+    for field, want in sorted(expected.items()):
+        got = actual.get(field)
+        if field == "published_at":
+            got, want = (got or "")[:16] or None, (want or "")[:16] or None
+        if got == want:
+            continue
+        if field == "body":
+            differences.append(f"body: {_first_difference(want or '', got or '')}")
+        else:
+            differences.append(f"{field}: expected {want!r}, got {got!r}")
+    return differences
+
+
 def fixtures(site_prefix: str = "", kind: str | None = None) -> list[Fixture]:
     found = []
     for path in sorted(FIXTURES.glob(f"{site_prefix}*/*.html.gz")):
         meta = json.loads(path.with_name(path.name.removesuffix(".html.gz") + ".json").read_text("utf-8"))
+        meta.setdefault("site", path.parent.name)
         if kind is None or meta.get("kind") == kind:
             found.append(Fixture(path, meta))
     return found

@@ -35,7 +35,6 @@ _COMMON_DROP = (
     "ins.sinaads",
     "p.article-editor",
     "p.show_author",
-    "span.img_descr",
     "#wx_pic",
     "[sax-type]",
 )
@@ -53,7 +52,12 @@ V2017 = Layout(
     marker="h1.main-title",
     title=("h1.main-title",),
     published_at=(".date-source .date", _CREATED_META, _PUBLISHED_META),
-    source=(".date-source .source",),
+    # self-media pages show the platform (新浪看点) as source; the outlet is in the meta
+    source=(
+        ".date-source .source",
+        "meta[name=mediaid]::attr(content)",
+        "meta[property='article:author']::attr(content)",
+    ),
     source_url=(".date-source a.source::attr(href)",),
     editor=_EDITOR_LINES,
     body=("#artibody", "#article", ".article"),
@@ -66,7 +70,7 @@ V2008 = Layout(
     marker="#artibodyTitle",
     title=("#artibodyTitle",),
     published_at=("#pub_date", ".time-source", _CREATED_META, _PUBLISHED_META),
-    source=("#media_name", ".time-source a", "#art_source"),
+    source=("#media_name", ".time-source a", "#art_source", ".time-source"),
     source_url=("#media_name a::attr(href)", ".time-source a::attr(href)"),
     editor=_EDITOR_LINES,
     body=("#artibody",),
@@ -84,12 +88,38 @@ MOBILE = Layout(
     drop=_COMMON_DROP,
 )
 
+# 2004–2005 table layout: headline in th.f24, a centred line "http://… 2005年03月31日03:18
+# <font>媒体</font>" under it, the text in the innermost td.l17 holding paragraphs.
+_V2004_DATELINE = "//th[@class='f24']/ancestor::table[1]//td[contains(., '年') and contains(., '日') and not(.//td)]"
+V2004 = Layout(
+    name="v2004",
+    marker="th.f24",
+    title=("th.f24",),
+    published_at=(_V2004_DATELINE,),
+    source=(_V2004_DATELINE + "/font",),  # 《理财周刊》: the marks are dropped below
+    body=("//td[@class='l17'][.//p][not(.//td[@class='l17'])]",),
+    drop=(".//table", ".//form", ".//iframe", "p.title12"),
+    # the picture sits in a <center>, its caption in the next <center>
+    caption="../following-sibling::center[1][not(.//img)]",
+)
+
+# 2004 book channel (读书频道) chapters: title in red inside td.title14, text in font#zoom.
+V2004_BOOK = Layout(
+    name="v2004book",
+    marker="//td[@class='title14']/font[@color='red']/b",
+    title=("//td[@class='title14']/font[@color='red']/b",),
+    authors=("//td[contains(., '作者：') and not(.//td)]",),
+    body=("//font[@id='zoom'][.//p]",),
+    drop=(".//table", ".//center", ".//iframe", "//a[contains(., '上一篇') or contains(., '下一篇')]/.."),
+)
+
 RULE = SiteRule(
     name="sina",
     domains=("sina.com.cn", "sina.cn"),
-    layouts=(V2017, V2008, MOBILE),
+    layouts=(V2017, V2008, MOBILE, V2004, V2004_BOOK),
     version=1,
     title_suffix=r"(\|[^|_]*)*_(新浪\w+|手机新浪网)(_新浪网)?$",
+    platform_labels=frozenset({"新浪看点", "新浪网", "新浪"}),
     article_urls=(
         r"^https?://[\w.-]+\.sina\.com\.cn/(?:[\w./-]+/)?(?:doc|zl)-i\w{7}\d{7}\.shtml",
         r"^https?://finance\.sina\.cn/(?:[\w./-]+/)?detail-i\w{7}\d{7}\.d\.html",
