@@ -58,3 +58,38 @@ def is_boilerplate(line: str) -> bool:
 
 def starts_trailer(line: str) -> bool:
     return bool(_TRAILER_RE.search(line))
+
+# Strings that must never be in a clean body (EXTRACTION_SPEC.md, "The body drops"),
+# used to count leaks in tests and benchmarks. (label, regex, applies to every language)
+LEAK_MARKERS: tuple[tuple[str, str, bool], ...] = (
+    ("责任编辑", r"责任编辑", False),
+    ("免责声明", r"免责声明", False),
+    ("新浪声明", r"新浪声明", False),
+    ("炒股就看金麒麟", r"炒股就看金麒麟", False),
+    ("海量资讯、精准解读", r"海量资讯、精准解读", False),
+    ("下载新浪财经APP", r"下载新浪财经APP", False),
+    ("安装新浪财经客户端", r"安装新浪财经客户端", False),
+    ("【下载地址】", r"【下载地址】", False),
+    ("扫一扫", r"扫一扫", False),
+    ("关注公众号", r"关注公众号", False),
+    ("新浪财经股吧", r"新浪财经股吧", False),
+    ("点个爱心", r"点个爱心", False),
+    ("违法和不良信息举报", r"违法和不良信息举报", False),
+    ("Copyright ©", r"Copyright\s*©", True),
+    ("Disclaimer: Investing carries risk", r"Disclaimer: Investing carries risk", True),
+    ("live quote (price, change, %)", r"\(\d+(?:\.\d+)?, -?\d+(?:\.\d+)?, -?\d+(?:\.\d+)?%\)", True),
+)
+_LEAK_RES = tuple((label, re.compile(regex), every_language) for label, regex, every_language in LEAK_MARKERS)
+
+
+def find_leaks(body: str | None, *, chinese: bool = True) -> list[str]:
+    """The known boilerplate in a body: marker labels and offending lines; [] when clean."""
+    found: list[str] = []
+    for label, regex, every_language in _LEAK_RES:
+        if (every_language or chinese) and body and regex.search(body):
+            found.append(label)
+    if chinese and body:
+        for line in body.split("\n"):
+            if is_boilerplate(line) or starts_trailer(line) or EDITOR_LINE.search(line) or ORIGINAL_TITLE_LINE.search(line):
+                found.append(line.strip())
+    return found

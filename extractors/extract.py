@@ -83,13 +83,14 @@ def _apply_layout(rule: SiteRule, layout: Layout, page: Selector, url: str) -> A
     editor = _editor_name(first_text(page, layout.editor))
     published_raw = first_text(page, layout.published_at)
     source, source_url = _source(page, layout, rule)
+    overrides = layout.extra(page, url) if layout.extra else {}
     for sel in layout.drop:
         for node in select(container, sel):
             drop_node(node)
     drop_related_links(container)
     images = _images(container, url, layout.caption)  # only pictures that survived the drops
-    cleaned = clean_lines(element_lines(container.root), title=title)
-    return Article(
+    cleaned = clean_lines(element_lines(container.root), title=overrides.get("title", title))
+    article = Article(
         url=url,
         canonical_url=generic.canonical_url(page, url),
         title=title,
@@ -106,6 +107,9 @@ def _apply_layout(rule: SiteRule, layout: Layout, page: Selector, url: str) -> A
         site=rule.name,
         extractor=f"{rule.name}/{layout.name}@{rule.version}",
     )
+    for name, value in overrides.items():
+        setattr(article, name, value)
+    return article
 
 
 def _source(page: Selector, layout: Layout, rule: SiteRule) -> tuple[str | None, str | None]:
@@ -174,9 +178,10 @@ def _caption_paragraph(img: Selector):
 
 def _symbols(container: Selector, layout: Layout) -> list[str]:
     found: list[str] = []
+    normalize = layout.symbol_from or normalize_symbol
     for sel in layout.symbols:
         for raw in select(container, sel).getall():
-            symbol = normalize_symbol(raw)
+            symbol = normalize(raw)
             if symbol and symbol not in found:
                 found.append(symbol)
     return found

@@ -9,6 +9,7 @@ pages stay online in old templates, so markup, not crawl date, decides).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -39,6 +40,10 @@ class Layout:
     editor: Selectors = ()
     drop: Selectors = ()  # nodes removed from the container before reading text
     symbols: Selectors = ()  # attribute values naming securities (e.g. span ids)
+    # raw symbol markup (an id or href) → normalised symbol; None uses clean.normalize_symbol
+    symbol_from: Callable[[str], str | None] | None = None
+    # what selectors cannot say: a named function (page, url) → {field: value} overriding the rest
+    extra: Callable[[Selector, str], dict] | None = None
     # XPath from an <img> to its caption; caption nodes leave the body once read
     caption: str = "following-sibling::*[contains(@class,'img_descr')][1] | ../following-sibling::*[1][contains(@class,'img_descr')]"
 
