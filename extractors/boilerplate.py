@@ -45,7 +45,9 @@ TRAILER_PATTERNS: tuple[str, ...] = (
     r"^\s*Disclaimer: Investing carries risk",
 )
 
-EDITOR_LINE = re.compile(r"^\s*[（(]?\s*责任编辑\s*[:：]\s*(?P<name>[^）)]+?)\s*[）)]?\s*(?:SF\d+)?\s*$")
+EDITOR_LINE = re.compile(
+    r"^\s*[（(【\[]?\s*(?:责任编辑|责编)\s*[:：]\s*(?P<name>[^）)】\]]+?)\s*[）)】\]]?\s*(?:SF\d+)?\s*$"
+)
 ORIGINAL_TITLE_LINE = re.compile(r"^\s*原标题\s*[:：]\s*(?P<title>.+?)\s*$")
 
 _LINE_RE = re.compile("|".join(LINE_PATTERNS))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 from urllib.parse import urljoin
 
+import trafilatura
 from parsel import Selector
 
 from extractors import generic
@@ -48,9 +49,9 @@ def extract(page: Page, *, strict: bool = False) -> Article:
         raise NotAnArticle("empty or binary body")
     decoded = decode_html(page.body, page.content_type)
     warnings = [f"lossy decoding as {decoded.encoding}"] if decoded.lossy else []
-    selector = Selector(text=decoded.text)
+    selector = _parse(decoded.text)
     rule = rule_for(page.url)
-    article = None
+    article = layout = None
     if rule is not None:
         layout = rule.layout_for(selector)
         if layout is not None:
@@ -64,13 +65,23 @@ def extract(page: Page, *, strict: bool = False) -> Article:
             if article is not None and not article.body:
                 article = None
     if article is None:
-        article = generic.extract_generic(decoded.text, page.url, title_suffix=rule.title_suffix if rule else None)
+        if rule is not None and layout is not None:  # the layout pruned the tree: start afresh
+            selector = _parse(decoded.text)
+        article = generic.extract_generic(selector, page.url, title_suffix=rule.title_suffix if rule else None)
         if rule is not None:
             article.site = rule.name
     if not article.body:
         raise NotAnArticle(f"no article body found on {page.url}")
     article.warnings.extend(warnings)
     return article
+
+
+def _parse(text: str) -> Selector:
+    """One parse, shared by the site rule, the generic path and trafilatura (same parser)."""
+    tree = trafilatura.load_html(text)
+    if tree is None:
+        raise NotAnArticle("not HTML")
+    return Selector(root=tree)
 
 
 def _apply_layout(rule: SiteRule, layout: Layout, page: Selector, url: str) -> Article:

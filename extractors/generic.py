@@ -1,7 +1,15 @@
-"""The generic path: trafilatura on decoded text, then the shared Chinese filters."""
+"""The generic path: trafilatura on the parsed page, then the shared Chinese filters.
+
+trafilatura reads the body (on a copy of the tree: it prunes what it reads).
+Title and time come from cheap page reads instead of trafilatura's metadata
+pass, which runs htmldate and would double the cost: the headline is the
+first heading-like element whose text the <title> or og:title repeats, and the
+time is the page's meta, else the first Chinese date-and-time after the headline.
+"""
 
 from __future__ import annotations
 
+import copy
 import re
 
 import trafilatura
@@ -11,9 +19,24 @@ from w3lib.url import canonicalize_url
 from extractors.article import Article
 from extractors.clean import clean_lines, detect_language, find_datetime, normalize_space, parse_datetime
 
-VERSION = 1
+VERSION = 2
 
-_TITLE_SEPARATORS = re.compile(r"\s*[_|｜–—-]\s*[^_|｜–—-]*$")
+_TITLE_SEPARATOR = re.compile(r"\s*[_|｜]\s*|\s+[-–—]\s+")
+# Elements that may hold the headline, most specific first.
+_HEADLINE_XPATH = (
+    "//h1 | //h2 | //*[self::div or self::span or self::p or self::td or self::th]"
+    "[contains(@class,'title') or contains(@id,'title') or contains(@class,'Title')]"
+)
+_PUBLISHED_META = (
+    "meta[property='article:published_time']::attr(content)",
+    "meta[itemprop=datePublished]::attr(content)",
+    "meta[name=pubdate]::attr(content)",
+    "meta[name=PubDate]::attr(content)",
+    "meta[name=publishdate]::attr(content)",
+    "meta[name='weibo: article:create_at']::attr(content)",
+)
+_VISIBLE_TEXT = "//body//text()[not(ancestor::script|ancestor::style|ancestor::noscript)][normalize-space()]"
+_FOLLOWING_TEXT = "following::text()[not(ancestor::script|ancestor::style|ancestor::noscript)][normalize-space()]"
 
 
 def canonical_url(page: Selector, url: str) -> str:
@@ -25,59 +48,81 @@ def canonical_url(page: Selector, url: str) -> str:
     return canonicalize_url(url)
 
 
-def page_title(page: Selector, title_suffix: str | None = None) -> str | None:
-    for css in ("meta[property='og:title']::attr(content)", "title::text", "h1 ::text"):
-        value = normalize_space(page.css(css).get() or "")
-        if value:
-            if title_suffix:
-                value = re.sub(title_suffix, "", value).strip()
-            return value
+def _strip_site_suffix(title: str, title_suffix: str | None) -> str:
+    if title_suffix:
+        title = re.sub(title_suffix, "", title).strip()
+    parts = [p for p in _TITLE_SEPARATOR.split(title) if p.strip()]
+    if len(parts) > 1:
+        first = parts[0].strip()
+        return first if len(first) >= 5 else max(parts, key=len).strip()
+    return title
+
+
+def _key(text: str) -> str:
+    """Text without punctuation or spaces: "增强——前4个月" and "增强-前4个月" compare equal."""
+    return re.sub(r"[\W_]+", "", text)
+
+
+def page_title(page: Selector, title_suffix: str | None = None) -> tuple[str | None, object | None]:
+    """The headline and its element (None when it only comes from <title>/og:title)."""
+    title_tag = normalize_space(page.css("title::text").get() or "")
+    og_title = normalize_space(page.css("meta[property='og:title']::attr(content)").get() or "")
+    for node in page.xpath(_HEADLINE_XPATH)[:40]:
+        text = normalize_space(" ".join(node.xpath(".//text()[not(ancestor::script)]").getall()))
+        if 4 <= len(text) <= 200 and (_key(text) in _key(title_tag) or _key(text) in _key(og_title)):
+            return text, node.root
+    for candidate in (og_title, title_tag):
+        if candidate:
+            return _strip_site_suffix(candidate, title_suffix), None
+    first_h1 = normalize_space(" ".join(page.xpath("//h1[1]//text()").getall()))
+    return first_h1 or None, None
+
+
+def published_time(page: Selector, headline_element=None):
+    """The page's meta time, else the first date with a time of day after the headline."""
+    date_only = None
+    for css in _PUBLISHED_META:
+        raw = page.css(css).get()
+        if parsed := parse_datetime(raw):
+            if re.search(r"\d[:：]\d", raw):
+                return parsed
+            date_only = date_only or parsed  # a day without a time: the page may show the minute
+    windows = []
+    if headline_element is not None:
+        after = Selector(root=headline_element).xpath(_FOLLOWING_TEXT)
+        windows.append(after[:60].getall())
+    windows.append(page.xpath(_VISIBLE_TEXT)[:2000].getall())
+    for window in windows:
+        found = find_datetime(" ".join(window))
+        if found and (date_only is None or found.date() == date_only.date()):
+            return found
+    return date_only
     return None
 
 
-def extract_generic(text: str, url: str, title_suffix: str | None = None) -> Article:
-    page = Selector(text=text)
+def extract_generic(page: Selector, url: str, title_suffix: str | None = None) -> Article:
+    """The article by trafilatura plus the shared filters; `page` is the parsed document."""
     doc = trafilatura.bare_extraction(
-        text,
+        copy.deepcopy(page.root),
         url=url,
-        with_metadata=True,
         include_comments=False,
         include_tables=True,
         deduplicate=False,
     )
     raw_body = (doc.text if doc else "") or ""
-    title = (doc.title if doc else None) or page_title(page, title_suffix)
-    if title and title_suffix:
-        title = re.sub(title_suffix, "", title).strip()
+    title, headline = page_title(page, title_suffix)
     cleaned = clean_lines(raw_body.split("\n"), title=title)
-    published_at = _published_at(page, doc.date if doc else None)
     return Article(
         url=url,
         canonical_url=canonical_url(page, url),
         title=title,
         body=cleaned.body,
-        published_at=published_at,
+        published_at=published_time(page, headline),
         source=cleaned.source,
         authors=cleaned.authors,
         editor=cleaned.editor,
         original_title=cleaned.original_title,
-        language=detect_language(cleaned.body) or (doc.language if doc else None),
+        language=detect_language(cleaned.body),
         site="generic",
         extractor=f"generic@{VERSION}/trafilatura-{trafilatura.__version__}",
     )
-
-
-def _published_at(page: Selector, date_only: str | None):
-    """trafilatura gives a date; a Chinese time on the page adds the minute."""
-    meta = page.css("meta[property='article:published_time']::attr(content)").get()
-    if parsed := parse_datetime(meta):
-        return parsed
-    body = page.css("body").get() or ""
-    visible = " ".join(Selector(text=body).xpath("//body//text()[not(ancestor::script|ancestor::style)]").getall())
-    precise = find_datetime(visible[:20000])
-    if precise and (not date_only or precise.date().isoformat() == date_only):
-        return precise
-    return parse_datetime(date_only)
-
-
-__all__ = ["canonical_url", "extract_generic", "page_title"]
