@@ -22,6 +22,9 @@ from extractors.rules import Layout, SiteRule, drop_node, drop_related_links, el
 logger = logging.getLogger(__name__)
 
 
+_HTML_TAG = re.compile(r"<\s*(?:html|head|body|p|div|br|article|section|table|h[1-6]|span|a)\b", re.I)
+
+
 @dataclass(frozen=True)
 class Page:
     """What was fetched: the URL, the body as received, and the response headers."""
@@ -48,6 +51,8 @@ def extract(page: Page, *, strict: bool = False) -> Article:
     if not page.body or (isinstance(page.body, bytes) and b"\x00" in page.body[:1024]):
         raise NotAnArticle("empty or binary body")
     decoded = decode_html(page.body, page.content_type)
+    if not _HTML_TAG.search(decoded.text[:200_000]):
+        raise NotAnArticle("not HTML: no HTML element in the document")
     warnings = [f"lossy decoding as {decoded.encoding}"] if decoded.lossy else []
     selector = _parse(decoded.text)
     rule = rule_for(page.url)
