@@ -131,14 +131,19 @@ _TRADITIONAL = set("這個們來時國會說對為與後發經過還現開關於
 _SIMPLIFIED = set("这个们来时国会说对为与后发经过还现开关于体学从进动点长问题实当见间将变无应认气区历战纪录听让并员样机报导")
 
 
-def detect_language(text: str) -> str | None:
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+def detect_language(text: str, sample: int = 4000) -> str | None:
     """'zh' (Simplified), 'zh-Hant' (Traditional), 'en' for Latin-script text, else None."""
-    cjk = sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
-    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    text = text[:sample]
+    cjk = len(_CJK_CHAR.findall(text))
+    latin = len(_LATIN_LETTER.findall(text))
     if cjk == 0:
         return "en" if latin > 50 else None
     if latin > cjk * 4:
         return "en"
-    traditional = sum(1 for ch in text if ch in _TRADITIONAL)
-    simplified = sum(1 for ch in text if ch in _SIMPLIFIED)
+    traditional = sum(text.count(ch) for ch in _TRADITIONAL)
+    simplified = sum(text.count(ch) for ch in _SIMPLIFIED)
     return "zh-Hant" if traditional > simplified else "zh"

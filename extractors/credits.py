@@ -15,9 +15,11 @@ _TERMINAL = "。！？!?…”」』\"'）)"
 
 # A whole line that is only a byline.
 BYLINE = re.compile(
-    rf"^[（(\[【]?\s*(?:文\s*[/｜|]|作者\s*[:：]|撰文\s*[:：/]|记者\s*[:：]?|本报记者|本刊记者|文\s*[:：]|原创\s*[:：])\s*"
+    rf"^[（(\[【]?\s*(?:文\s*[/｜|]|作者\s*[:：]|撰文\s*[:：/]|[{_CJK}]{{0,8}}记者\s*[:：]?|文\s*[:：]|原创\s*[:：])\s*"
     rf"(?P<names>[{_CJK}A-Za-z·．. 、，,]{{2,30}}?)\s*[）)\]】]?$"
 )
+# The desk's own credits closing a story: "编辑 刘晓阳 校对 李铭", "编辑/倪家宁" (not the 责任编辑).
+DESK_LINE = re.compile(rf"^(?:(?:编辑|校对|审校|美编|监制|统筹|审核)\s*[/:：]?\s*[{_CJK}· ]{{2,12}}?\s*){{1,4}}$")
 # A closing line that is only a credit in parentheses: "（羅森）", "（张立军 吴 浩）".
 CREDIT_LINE = re.compile(rf"^[（(]\s*(?P<names>[{_CJK}A-Za-z· ]{{2,24}})\s*[）)]$")
 # "（记者 张三）" inside the first paragraph: the person is an author, the text stays.
@@ -34,7 +36,8 @@ TRAILING_END = re.compile(r"\s*[（(]\s*完\s*[）)]\s*$")
 _NOT_PERSON = re.compile(
     r"(网|报|社|台|刊|新闻|记者|通讯员|编辑|日报|晚报|周刊|杂志|集团|公司|中心|研究院|客户端|综合|图|摄|注|完|续)$"
 )
-_ROLE_SUFFIX = re.compile(r"(?<=..)(?:编译|撰文|整理|报道|采写)$")
+_ROLE_SUFFIX = re.compile(r"(?<=..)(?:编译|撰文|整理|采写)$")
+_PLACE_REPORT = re.compile(r"(?:报道|发自\S*)$")  # "上海报道": a place, not a person
 _ROLE_PREFIX = re.compile(r"^(?:特约|实习生|通讯员|本报|本刊|首席)?(?:记者|通讯员|实习生)")
 
 
@@ -59,7 +62,7 @@ def person_names(text: str) -> list[str]:
     pending = ""
     for token in tokens:
         token = _ROLE_SUFFIX.sub("", _ROLE_PREFIX.sub("", token))
-        if not token or _NOT_PERSON.search(token):
+        if not token or _NOT_PERSON.search(token) or _PLACE_REPORT.search(token):
             continue
         if len(token) == 1 and re.fullmatch(f"[{_CJK}]", token):
             # a two-character name padded to three columns: "吴 浩"
@@ -119,6 +122,8 @@ def take_credits(lines: list[str]) -> tuple[list[str], Credits]:
         line = _strip_paragraph_credit(line, credits)
         if line:
             kept.append(line)
+    while kept and DESK_LINE.match(kept[-1]):
+        kept.pop()
     while kept and (match := BYLINE.match(kept[-1]) or CREDIT_LINE.match(kept[-1])):  # trailing bylines
         names = person_names(match.group("names"))
         if not names:

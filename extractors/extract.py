@@ -97,6 +97,7 @@ def _apply_layout(rule: SiteRule, layout: Layout, page: Selector, url: str) -> A
     # read everything the drop list removes (editor line, quote spans) first
     symbols = _symbols(container, layout)
     editor = _editor_name(first_text(page, layout.editor))
+    authors = _authors(first_text(page, layout.authors))
     published_raw = first_text(page, layout.published_at)
     source, source_url = _source(page, layout, rule)
     overrides = layout.extra(page, url) if layout.extra else {}
@@ -114,7 +115,7 @@ def _apply_layout(rule: SiteRule, layout: Layout, page: Selector, url: str) -> A
         published_at=parse_datetime(published_raw),
         source=source or cleaned.source,
         source_url=urljoin(url, source_url) if source and source_url else None,
-        authors=_authors(first_text(page, layout.authors)) or cleaned.authors,
+        authors=authors or cleaned.authors,
         editor=editor or cleaned.editor,
         original_title=cleaned.original_title,
         images=images,
@@ -155,11 +156,20 @@ def _authors(text: str | None) -> list[str]:
     return person_names(match.group(1) if match else text)
 
 
+# CMS work codes after an editor's name: "支全明 SF099", "杨倩_NF4425"
+_STAFF_CODE = re.compile(r"[_\s]*[A-Z]{1,4}\d{2,}$")
+
+
 def _editor_name(text: str | None) -> str | None:
+    """The 责任编辑 of an editor element; a plain "编辑：X" when that is all it says."""
     if not text:
         return None
-    match = re.search(r"责任编辑\s*[:：]\s*(\S+)", text)
-    return match.group(1) if match else None
+    match = re.search(r"(?:责任编辑|责编)\s*[:：]\s*([^\s\]】)）]+)", text) or re.search(
+        r"编辑\s*[:：]\s*([^\s\]】)）]+)", text
+    )
+    if not match:
+        return None
+    return _STAFF_CODE.sub("", match.group(1)) or match.group(1)
 
 
 def _images(container: Selector, base_url: str, caption_xpath: str) -> list[Image]:

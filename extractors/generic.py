@@ -1,6 +1,6 @@
 """The generic path: trafilatura on the parsed page, then the shared Chinese filters.
 
-trafilatura reads the body (on a copy of the tree: it prunes what it reads).
+trafilatura reads the body last (it prunes the tree it reads).
 Title and time come from cheap page reads instead of trafilatura's metadata
 pass, which runs htmldate and would double the cost: the headline is the
 first heading-like element whose text the <title> or og:title repeats, and the
@@ -9,7 +9,6 @@ time is the page's meta, else the first Chinese date-and-time after the headline
 
 from __future__ import annotations
 
-import copy
 import re
 
 import trafilatura
@@ -101,23 +100,29 @@ def published_time(page: Selector, headline_element=None):
 
 
 def extract_generic(page: Selector, url: str, title_suffix: str | None = None) -> Article:
-    """The article by trafilatura plus the shared filters; `page` is the parsed document."""
+    """The article by trafilatura plus the shared filters; `page` is the parsed document.
+
+    The page's own reads come first: trafilatura then prunes the same tree,
+    which saves parsing or copying it again.
+    """
+    title, headline = page_title(page, title_suffix)
+    published_at = published_time(page, headline)
+    canonical = canonical_url(page, url)
     doc = trafilatura.bare_extraction(
-        copy.deepcopy(page.root),
+        page.root,
         url=url,
         include_comments=False,
         include_tables=True,
         deduplicate=False,
     )
     raw_body = (doc.text if doc else "") or ""
-    title, headline = page_title(page, title_suffix)
     cleaned = clean_lines(raw_body.split("\n"), title=title)
     return Article(
         url=url,
-        canonical_url=canonical_url(page, url),
+        canonical_url=canonical,
         title=title,
         body=cleaned.body,
-        published_at=published_time(page, headline),
+        published_at=published_at,
         source=cleaned.source,
         authors=cleaned.authors,
         editor=cleaned.editor,
