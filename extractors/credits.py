@@ -25,7 +25,9 @@ CREDIT_LINE = re.compile(rf"^[（(]\s*(?P<names>[{_CJK}A-Za-z· ]{{2,24}})\s*[�
 # "（记者 张三）" inside the first paragraph: the person is an author, the text stays.
 INLINE_REPORTER = re.compile(rf"[（(]\s*(?:本报|本刊|特约)?记者\s*(?P<names>[{_CJK} ·]{{2,20}}?)\s*[）)]")
 # A whole line naming the outlet.
-SOURCE_LINE = re.compile(r"^[（(]?\s*(?:来源|稿件来源|文章来源)\s*[:：]\s*(?P<source>[^）)]{1,40}?)\s*[）)]?$")
+SOURCE_LINE = re.compile(
+    r"^[（(]?\s*(?:(?:本文|稿件|文章)?来源\s*[:：|｜]|转自)\s*《?(?P<source>[^）)《》]{1,40}?)》?\s*[）)]?$"
+)
 # A credit in parentheses closing the last paragraph, after the sentence ends.
 TRAILING_CREDIT = re.compile(
     rf"(?:(?<=[{re.escape(_TERMINAL)}])\s*[（(](?P<credit>[{_CJK}A-Za-z·． ]{{1,24}})|[（(](?P<source>来源\s*[:：][^）)]{{1,30}}))[）)]\s*$"

@@ -13,7 +13,7 @@ from parsel import Selector
 
 from extractors import generic
 from extractors.article import Article, Image, NotAnArticle
-from extractors.clean import clean_lines, detect_language, normalize_space, normalize_symbol, parse_datetime
+from extractors.clean import CHINA_TZ, clean_lines, detect_language, normalize_space, normalize_symbol, parse_datetime
 from extractors.credits import person_names
 from extractors.decoding import decode_html
 from extractors.registry import rule_for
@@ -77,6 +77,8 @@ def extract(page: Page, *, strict: bool = False) -> Article:
             article.site = rule.name
     if not article.body:
         raise NotAnArticle(f"no article body found on {page.url}")
+    if rule is None and (article.language or "").startswith("zh"):
+        article.published_at = _in_zone(article.published_at, CHINA_TZ)
     article.warnings.extend(warnings)
     return article
 
@@ -112,7 +114,7 @@ def _apply_layout(rule: SiteRule, layout: Layout, page: Selector, url: str) -> A
         canonical_url=generic.canonical_url(page, url),
         title=title,
         body=cleaned.body,
-        published_at=parse_datetime(published_raw),
+        published_at=_in_zone(parse_datetime(published_raw, rule.timezone), rule.timezone),
         source=source or cleaned.source,
         source_url=urljoin(url, source_url) if source and source_url else None,
         authors=authors or cleaned.authors,
@@ -127,6 +129,11 @@ def _apply_layout(rule: SiteRule, layout: Layout, page: Selector, url: str) -> A
     for name, value in overrides.items():
         setattr(article, name, value)
     return article
+
+
+def _in_zone(moment, zone):
+    """An aware time shown in the site's zone (a UTC datetime attribute becomes +08:00)."""
+    return moment.astimezone(zone) if moment is not None else None
 
 
 def _source(page: Selector, layout: Layout, rule: SiteRule) -> tuple[str | None, str | None]:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from urllib.parse import urlsplit
 
 from lxml import etree
 from parsel import Selector, SelectorList
 
-from extractors.clean import normalize_space
+from extractors.clean import CHINA_TZ, normalize_space
 
 Selectors = tuple[str, ...]
 
@@ -56,6 +57,7 @@ class SiteRule:
     version: int = 1
     title_suffix: str | None = None  # regex removed from <title>/og:title fallbacks
     platform_labels: frozenset[str] = frozenset()  # shown where the source goes, but not outlets
+    timezone: tzinfo = CHINA_TZ  # times are shown in this zone; aware times are converted to it
     article_urls: tuple[str, ...] = ()  # regexes of article-page URLs
     skip_urls: dict[str, str] = field(default_factory=dict)  # kind → regex (video, slide…)
 
