@@ -8,6 +8,7 @@ known from (the fixtures, or the css13 asset folder of the ep- template).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from parsel import Selector
 
@@ -134,20 +135,12 @@ V2019 = Layout(
 
 # Channel pages of the css13 era (money.163.com/15/0521/05/<docid>.html): h1#h1title.
 # p.ep-summary above #endText is a CMS digest, outside the container anyway.
-V2013 = Layout(
+V2013 = replace(
+    V2019,
     name="v2013",
     marker="h1#h1title",
     title=("h1#h1title",),
     published_at=(".ep-time-soure",),
-    source=(_SOURCE_LINK,),
-    source_url=(_SOURCE_LINK + "::attr(href)",),
-    editor=_EP_EDITOR,
-    body=("#endText",),
-    drop=_ENDTEXT_DROP,
-    symbols=_QUOTE_LINKS,
-    symbol_from=quote_symbol,
-    extra=channel_credits,
-    caption=_CAPTION_IN_PARAGRAPH,
 )
 
 # 亦观察 column (money.163.com/…/<docid>002551G6.html and kin): the page's only h1 is the
