@@ -20,6 +20,7 @@ from extractors.clean import clean_lines, detect_language, find_datetime, normal
 
 VERSION = 2
 
+_CJK = re.compile(r"[\u3400-\u9fff]")
 _TITLE_SEPARATOR = re.compile(r"\s*[_|｜]\s*|\s+[-–—]\s+")
 # Elements that may hold the headline, most specific first.
 _HEADLINE_XPATH = (
@@ -66,10 +67,12 @@ def page_title(page: Selector, title_suffix: str | None = None) -> tuple[str | N
     """The headline and its element (None when it only comes from <title>/og:title)."""
     title_tag = normalize_space(page.css("title::text").get() or "")
     og_title = normalize_space(page.css("meta[property='og:title']::attr(content)").get() or "")
-    for node in page.xpath(_HEADLINE_XPATH)[:40]:
-        text = normalize_space(" ".join(node.xpath(".//text()[not(ancestor::script)]").getall()))
-        if 4 <= len(text) <= 200 and (_key(text) in _key(title_tag) or _key(text) in _key(og_title)):
-            return text, node.root
+    keys = (_key(title_tag), _key(og_title))
+    for xpath in ("//h1", _HEADLINE_XPATH):  # the cheap, usual case first
+        for node in page.xpath(xpath)[:40]:
+            text = normalize_space(" ".join(node.xpath(".//text()[not(ancestor::script)]").getall()))
+            if 4 <= len(text) <= 200 and any(_key(text) in key for key in keys):
+                return text, node.root
     for candidate in (og_title, title_tag):
         if candidate:
             return _strip_site_suffix(candidate, title_suffix), None
@@ -90,7 +93,9 @@ def published_time(page: Selector, headline_element=None):
     if headline_element is not None:
         after = Selector(root=headline_element).xpath(_FOLLOWING_TEXT)
         windows.append(after[:60].getall())
-    windows.append(page.xpath(_VISIBLE_TEXT)[:2000].getall())
+    if headline_element is None or _CJK.search(headline_element.text_content()):
+        # a page-wide look only where a Chinese date line is to be expected
+        windows.append(page.xpath(_VISIBLE_TEXT)[:2000].getall())
     for window in windows:
         found = find_datetime(" ".join(window))
         if found and (date_only is None or found.date() == date_only.date()):

@@ -35,3 +35,18 @@ def test_old_sina_pages_decode_cleanly():
             decoded = decode_html(fixture.body)
             assert decoded.encoding == "gb18030", fixture.name
             assert not decoded.lossy, fixture.name
+
+
+def test_bom_wins_over_a_wrong_declaration():
+    html = '<html><head><meta charset="gb2312"></head><body>新浪财经</body></html>'
+    decoded = decode_html(b"\xef\xbb\xbf" + html.encode("utf-8"))
+    assert decoded.encoding == "utf-8" and "新浪财经" in decoded.text
+
+
+def test_undeclared_gbk_is_detected():
+    from tests.helpers import fixtures
+
+    [page] = [f for f in fixtures("163") if "b4c2eccd" in f.name]  # no charset anywhere, GBK bytes
+    assert b"charset" not in page.body.lower()
+    decoded = decode_html(page.body)
+    assert decoded.encoding == "gb18030" and not decoded.lossy
