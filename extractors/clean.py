@@ -24,6 +24,10 @@ _CN_DATETIME = re.compile(
 )
 
 
+# Brackets left empty once a keyword link inside them is dropped: "谷歌(微博)" → "谷歌()".
+_EMPTY_BRACKETS = re.compile(r"\(\s*\)|（\s*）")
+
+
 def normalize_space(text: str) -> str:
     text = _PRIVATE_USE.sub("", _CJK_WRAP.sub("", text))
     return _SPACE.sub(" ", text).strip()
@@ -81,7 +85,7 @@ def clean_lines(lines: list[str], title: str | None = None) -> CleanBody:
     result = CleanBody(body="")
     kept: list[str] = []
     for raw in lines:
-        line = normalize_space(raw)
+        line = normalize_space(_EMPTY_BRACKETS.sub("", raw))
         if not line:
             continue
         if boilerplate.starts_trailer(line):

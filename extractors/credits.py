@@ -30,8 +30,11 @@ SOURCE_LINE = re.compile(
 )
 # A credit in parentheses closing the last paragraph, after the sentence ends.
 TRAILING_CREDIT = re.compile(
-    rf"(?:(?<=[{re.escape(_TERMINAL)}])\s*[（(](?P<credit>[{_CJK}A-Za-z·． ]{{1,24}})|[（(](?P<source>来源\s*[:：][^）)]{{1,30}}))[）)]\s*$"
+    rf"(?:(?<=[{re.escape(_TERMINAL)}])\s*[（(](?:(?:编译|文|作者|撰文)\s*[/／:：]\s*)?(?P<credit>[{_CJK}A-Za-z·． ]{{1,24}})"
+    rf"|[（(](?P<source>来源\s*[:：][^）)]{{1,30}}))[）)]\s*$"
 )
+# The outlet's collective byline closing a story names nobody: "（经济日报评论员）", "（本报评论员）".
+COLLECTIVE_BYLINE = re.compile(rf"(?<=[{re.escape(_TERMINAL)}])\s*[（(][{_CJK}]{{0,10}}评论员[）)]\s*$")
 TRAILING_END = re.compile(r"\s*[（(]\s*完\s*[）)]\s*$")
 
 # Words that make a token an outlet or a role, not a person.
@@ -80,7 +83,7 @@ def person_names(text: str) -> list[str]:
 
 def _strip_paragraph_credit(line: str, credits: Credits) -> str:
     """A credit closing a paragraph: "…回应。（中国南海新闻网 姚凌）" or "…（来源：中国经济网）"."""
-    line = TRAILING_END.sub("", line)
+    line = COLLECTIVE_BYLINE.sub("", TRAILING_END.sub("", line))
     match = TRAILING_CREDIT.search(line)
     if not match:
         return line
