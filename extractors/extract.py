@@ -183,7 +183,9 @@ def _images(container: Selector, base_url: str, caption_xpath: str) -> list[Imag
     """Pictures in the body with their captions; the caption nodes are removed from the body."""
     images = []
     for img in container.css("img"):
-        src = img.attrib.get("data-src") or img.attrib.get("data-original") or img.attrib.get("src")
+        # lazy-loaded pictures keep the real address in a data- attribute
+        src = next((img.attrib[a] for a in ("data-src", "data-original", "data-lazyload") if img.attrib.get(a)), None)
+        src = src or img.attrib.get("src")
         if not src or src.startswith("data:"):
             continue
         captions = img.xpath(caption_xpath) or _caption_paragraph(img)
