@@ -48,7 +48,9 @@ TRAILER_PATTERNS: tuple[str, ...] = (
 EDITOR_LINE = re.compile(
     r"^\s*[（(【\[]?\s*(?:责任编辑|责编)\s*[:：]\s*(?P<name>[^）)】\]_\s]+?)(?:[_\s]*[A-Z]{1,4}\d{2,})?\s*[）)】\]]?\s*$"
 )
-ORIGINAL_TITLE_LINE = re.compile(r"^\s*[（(【\[]?\s*原标题\s*[:：]\s*(?P<title>.+?)\s*[）)】\]]?\s*$")
+ORIGINAL_TITLE_LINE = re.compile(
+    r"^\s*[（(【\[]?\s*(?:本文)?(?:原标题\s*[:：]|原题\s*[:：]|原题为\s*[:：]?(?=\s*《))\s*《?(?P<title>.+?)》?\s*[）)】\]]?\s*$"
+)
 
 _LINE_RE = re.compile("|".join(LINE_PATTERNS))
 _TRAILER_RE = re.compile("|".join(TRAILER_PATTERNS))

@@ -15,11 +15,13 @@ _TERMINAL = "。！？!?…”」』\"'）)"
 
 # A whole line that is only a byline.
 BYLINE = re.compile(
-    rf"^[（(\[【]?\s*(?:文\s*[/｜|]|作者\s*[:：]|撰文\s*[:：/]|[{_CJK}]{{0,8}}记者\s*[:：]?|文\s*[:：]|原创\s*[:：])\s*"
+    rf"^[（(\[【]?\s*(?:文\s*[/｜|丨]|作者\s*[:：\s]|撰文\s*[:：/]|[{_CJK}]{{0,8}}记者\s*[:：]?|文\s*[:：]|原创\s*[:：])\s*"
     rf"(?P<names>[{_CJK}A-Za-z·．. 、，,]{{2,30}}?)\s*[）)\]】]?$"
 )
 # The desk's own credits closing a story: "编辑 刘晓阳 校对 李铭", "编辑/倪家宁" (not the 责任编辑).
-DESK_LINE = re.compile(rf"^(?:(?:编辑|校对|审校|美编|监制|统筹|审核)\s*[/:：]?\s*[{_CJK}· ]{{2,12}}?\s*){{1,4}}$")
+DESK_LINE = re.compile(
+    rf"^(?:(?:编辑|校对|审校|美编|总?监\s*制|统筹|审核|审\s*读|排版)\s*[/:：|｜丨]?\s*[{_CJK}· ]{{2,12}}?\s*[|｜丨]?\s*){{1,6}}$"
+)
 # A closing line that is only a credit in parentheses: "（羅森）", "（张立军 吴 浩）".
 CREDIT_LINE = re.compile(rf"^[（(]\s*(?P<names>[{_CJK}A-Za-z· ]{{2,24}})\s*[）)]$")
 # "（记者 张三）" inside the first paragraph: the person is an author, the text stays.
@@ -34,6 +36,8 @@ TRAILING_CREDIT = re.compile(
     rf"|[（(](?P<source>来源\s*[:：][^）)]{{1,30}}))[）)]\s*$"
 )
 # The outlet's collective byline closing a story names nobody: "（经济日报评论员）", "（本报评论员）".
+# "（作者韩涵系政邦智库研究员）": the writer's note closing a commentary.
+AUTHOR_NOTE = re.compile(rf"(?<=[{re.escape(_TERMINAL)}])\s*[（(]作者(?P<names>[{_CJK}·]{{2,4}}?)系[^（）()]{{2,40}}[）)]\s*$")
 COLLECTIVE_BYLINE = re.compile(rf"(?<=[{re.escape(_TERMINAL)}])\s*[（(][{_CJK}]{{0,10}}评论员[）)]\s*$")
 TRAILING_END = re.compile(r"\s*[（(]\s*完\s*[）)]\s*$")
 
@@ -84,6 +88,9 @@ def person_names(text: str) -> list[str]:
 def _strip_paragraph_credit(line: str, credits: Credits) -> str:
     """A credit closing a paragraph: "…回应。（中国南海新闻网 姚凌）" or "…（来源：中国经济网）"."""
     line = COLLECTIVE_BYLINE.sub("", TRAILING_END.sub("", line))
+    if note := AUTHOR_NOTE.search(line):
+        credits.authors += [n for n in person_names(note.group("names")) if n not in credits.authors]
+        return line[: note.start()].rstrip()
     match = TRAILING_CREDIT.search(line)
     if not match:
         return line
