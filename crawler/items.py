@@ -16,3 +16,4 @@ class FetchedPage:
     fetched_at: datetime
     discovered_from: str  # the roll-API page or argument that led to this URL
     discovery: dict = field(default_factory=dict)  # e.g. the roll-API item (title, ctime, media_name)
+    fetch_id: int | None = None  # the fetches row recorded for this response (provenance)

@@ -44,6 +44,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.warc_replay.WarcReplayMiddleware": 950,
     "crawler.middlewares.warc_writer.WarcWriterMiddleware": 960,
 }
+EXTENSIONS = {
+    "crawler.extensions.provenance.ProvenanceExtension": 500,
+}
 ITEM_PIPELINES = {
     "crawler.pipelines.ArticlePipeline": 300,
 }

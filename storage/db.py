@@ -10,7 +10,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.models import Base
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_DIR / 'data' / 'caixun.db'}"
@@ -53,7 +52,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def make_engine(url: str | None = None, *, create: bool = True) -> Engine:
-    """An engine for the resolved URL; creates the SQLite file and the tables on first use."""
+    """An engine for the resolved URL.
+
+    With create=True an empty database gets the current schema (Alembic), and a
+    database at another schema revision raises storage.migrate.OutdatedSchema.
+    """
     resolved = make_url(resolve_database_url(url))
     if resolved.get_backend_name() == "sqlite" and resolved.database not in (None, "", ":memory:"):
         Path(resolved.database).parent.mkdir(parents=True, exist_ok=True)
@@ -61,7 +64,9 @@ def make_engine(url: str | None = None, *, create: bool = True) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     if create:
-        Base.metadata.create_all(engine)
+        from storage.migrate import ensure_schema  # alembic is only needed where schemas change
+
+        ensure_schema(engine, mask_url(resolved.render_as_string(hide_password=False)))
     return engine
 
 

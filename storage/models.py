@@ -1,11 +1,25 @@
-"""The schema: SQLAlchemy 2 typed models. Only storage/ knows table layouts."""
+"""The schema: SQLAlchemy 2 typed models. Only storage/ knows table layouts.
+
+Times are stored in UTC (UTCDateTime) and come back timezone-aware. Changing a
+model means adding an Alembic revision in storage/migrations/versions/.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 class UTCDateTime(TypeDecorator):
@@ -59,8 +73,89 @@ class StoredArticle(Base):
     language: Mapped[str | None] = mapped_column(String(16))
     extractor: Mapped[str] = mapped_column(String(128))
     warnings: Mapped[list] = mapped_column(JSON, default=list)
-    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the fetch that produced this version
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)  # last change of the content
+    last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # sha256 of the normalised body: exact duplicates share it
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # 64-bit SimHash of character shingles (signed), and its four 16-bit bands for lookup
+    fingerprint: Mapped[int | None] = mapped_column(BigInteger)
+    fp_band0: Mapped[int | None] = mapped_column(Integer, index=True)
+    fp_band1: Mapped[int | None] = mapped_column(Integer, index=True)
+    fp_band2: Mapped[int | None] = mapped_column(Integer, index=True)
+    fp_band3: Mapped[int | None] = mapped_column(Integer, index=True)
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"), index=True)
+
+    revisions: Mapped[list[ArticleRevision]] = relationship(back_populates="article", cascade="all, delete-orphan")
 
     __table_args__ = (Index("ix_articles_site_published", "site", "published_at"),)
+
+
+class ArticleRevision(Base):
+    """A previous version of an article, kept when a re-fetch changed its title or body."""
+
+    __tablename__ = "article_revisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    extractor: Mapped[str] = mapped_column(String(128))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when this old version was fetched
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when a newer version replaced it
+
+    article: Mapped[StoredArticle] = relationship(back_populates="revisions")
+
+
+class ArticleSymbol(Base):
+    """Securities an article marks up, one row each, so readers can query by symbol."""
+
+    __tablename__ = "article_symbols"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+
+
+class CrawlRun(Base):
+    """One crawl: what ran, with which arguments, how it ended."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    spider: Mapped[str] = mapped_column(String(64), index=True)
+    arguments: Mapped[dict] = mapped_column(JSON, default=dict)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finish_reason: Mapped[str | None] = mapped_column(String(64))
+    stats: Mapped[dict] = mapped_column(JSON, default=dict)
+    exit_status: Mapped[int | None] = mapped_column(Integer)
+
+
+class Fetch(Base):
+    """One HTTP fetch and its provenance: how the URL was found, where the raw response is."""
+
+    __tablename__ = "fetches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True)
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"), index=True)
+    requested_url: Mapped[str] = mapped_column(String(2048))
+    final_url: Mapped[str] = mapped_column(String(2048), index=True)
+    status: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    etag: Mapped[str | None] = mapped_column(String(255))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    declared_charset: Mapped[str | None] = mapped_column(String(64))
+    used_charset: Mapped[str | None] = mapped_column(String(64))
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    body_bytes: Mapped[int] = mapped_column(Integer)
+    warc_file: Mapped[str | None] = mapped_column(String(512))
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    discovered_from: Mapped[str | None] = mapped_column(String(2048))
+    discovery: Mapped[dict] = mapped_column(JSON, default=dict)
+    outcome: Mapped[str | None] = mapped_column(String(32))  # inserted, updated, unchanged, not_article, …
+    error: Mapped[str | None] = mapped_column(Text)

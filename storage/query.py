@@ -1,14 +1,40 @@
-"""Readers' API: plain functions returning plain dicts, rendered with offsets."""
+"""Readers' API: plain functions returning plain dicts, rendered with offsets.
+
+- ``query``: articles filtered by site, China-time dates, symbol and full-text
+  search, newest published first;
+- ``stats``: counts per site and per day, the last crawl run, field coverage;
+- ``iter_articles`` / ``count_articles``: the whole store, for the export.
+
+Full-text search needs schema revision 0003 (storage/migrations): an FTS5
+trigram table on SQLite, pg_trgm indexes on PostgreSQL. Without it, ``query``
+with ``search`` raises SearchUnavailable, whose message names the fix.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    ColumnElement,
+    and_,
+    case,
+    column,
+    func,
+    or_,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from storage.models import StoredArticle
+from storage.models import ArticleSymbol, CrawlRun, StoredArticle
+
+logger = logging.getLogger(__name__)
 
 # Article times are shown in China Standard Time, the sites' own zone; storage is UTC.
 DISPLAY_TZ = timezone(timedelta(hours=8))
@@ -17,6 +43,19 @@ EXPORT_FIELDS = (
     "url", "canonical_url", "title", "published_at", "source", "source_url", "authors", "editor",
     "original_title", "body", "images", "symbols", "language", "site", "fetched_at", "extractor",
 )  # fmt: skip
+COVERAGE_FIELDS = ("title", "body", "published_at", "source", "editor", "authors")
+
+# Made by storage/migrations/versions/0003_add_fulltext_search.py.
+FTS_TABLE = "articles_fts"
+TRIGRAM_INDEXES = ("ix_articles_title_trgm", "ix_articles_body_trgm")
+TRIGRAM_LENGTH = 3  # the shortest term a trigram index can find
+UPGRADE_HINT = "run  python -m storage upgrade --database-url URL  (schema revision 0003 adds search)"
+
+_fts = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
+
+
+class SearchUnavailable(RuntimeError):
+    """The database cannot do full-text search; the message names the fix."""
 
 
 def _iso(value: datetime | None, tz: timezone) -> str | None:
@@ -44,3 +83,269 @@ def iter_articles(engine: Engine, *, site: str | None = None, batch_size: int = 
 def count_articles(engine: Engine) -> int:
     with Session(engine) as session:
         return session.scalar(select(func.count()).select_from(StoredArticle)) or 0
+
+
+# --- query -------------------------------------------------------------------------------------------------------
+
+
+def day_start(day: date) -> datetime:
+    """Midnight of a China-time day, as an aware datetime."""
+    return datetime.combine(day, time(), DISPLAY_TZ)
+
+
+def _aware(value: datetime, name: str) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"{name}={value!r} is a naive datetime: give it a time zone, or pass a date")
+    return value
+
+
+def _since_condition(since: date | datetime) -> ColumnElement[bool]:
+    """From the start of a China-time day, or from an aware instant (inclusive)."""
+    start = _aware(since, "since") if isinstance(since, datetime) else day_start(since)
+    return StoredArticle.published_at >= start
+
+
+def _until_condition(until: date | datetime) -> ColumnElement[bool]:
+    """Up to the end of a China-time day, or up to an aware instant (both inclusive)."""
+    if isinstance(until, datetime):
+        return StoredArticle.published_at <= _aware(until, "until")
+    return StoredArticle.published_at < day_start(until + timedelta(days=1))
+
+
+def search_terms(search: str | None) -> list[str]:
+    """The words of a search, split on whitespace (full-width spaces too), without repeats."""
+    return list(dict.fromkeys((search or "").split()))
+
+
+def _like_pattern(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _contains(term: str, dialect: str) -> ColumnElement[bool]:
+    """Title or body contains the term: ILIKE on PostgreSQL (trigram-indexed), LIKE on SQLite."""
+    pattern = _like_pattern(term)
+    if dialect == "postgresql":  # backslash is PostgreSQL's default escape; no ESCAPE keeps the index usable
+        return or_(StoredArticle.title.ilike(pattern), StoredArticle.body.ilike(pattern))
+    return or_(StoredArticle.title.like(pattern, escape="\\"), StoredArticle.body.like(pattern, escape="\\"))
+
+
+def _fts_phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _require_sqlite_search(connection: Connection) -> None:
+    if connection.execute(
+        text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"), {"name": FTS_TABLE}
+    ).first() is None:
+        raise SearchUnavailable(f"this database has no search table {FTS_TABLE}: {UPGRADE_HINT}")
+    try:
+        connection.execute(select(_fts.c.rowid).where(text("0")))
+    except OperationalError as exc:
+        version = connection.exec_driver_sql("SELECT sqlite_version()").scalar()
+        raise SearchUnavailable(
+            f"this SQLite ({version}) cannot read the search table ({exc.orig}): search needs SQLite 3.34 "
+            "or newer built with FTS5; use a Python whose sqlite3 module has it"
+        ) from None
+
+
+def _require_postgresql_search(connection: Connection) -> None:
+    found = connection.execute(
+        text(
+            "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND tablename = 'articles' AND indexname IN (:title, :body)"
+        ),
+        {"title": TRIGRAM_INDEXES[0], "body": TRIGRAM_INDEXES[1]},
+    ).scalar()
+    if found == len(TRIGRAM_INDEXES):
+        return
+    if connection.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).first() is None:
+        raise SearchUnavailable(
+            "this database lacks the pg_trgm extension and the search indexes: ask the DBA to run "
+            f"CREATE EXTENSION pg_trgm;  in it, then {UPGRADE_HINT}"
+        )
+    raise SearchUnavailable(f"this database has no trigram search indexes: {UPGRADE_HINT}")
+
+
+def _search_conditions(connection: Connection, terms: list[str]) -> list[ColumnElement[bool]]:
+    """Every term must be in the title or the body.
+
+    SQLite: terms of 3+ characters go through the FTS5 trigram index (MATCH);
+    trigrams cannot index 1–2 characters, so shorter terms fall back to LIKE,
+    which scans. PostgreSQL: ILIKE '%term%', served by the pg_trgm GIN indexes
+    for 3+ characters (and a scan for shorter terms).
+    """
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        _require_sqlite_search(connection)
+        long_terms = [term for term in terms if len(term) >= TRIGRAM_LENGTH]
+        conditions = [_contains(term, dialect) for term in terms if len(term) < TRIGRAM_LENGTH]
+        if long_terms:
+            expression = " AND ".join(_fts_phrase(term) for term in long_terms)
+            matching = select(_fts.c.rowid).where(_fts.c[FTS_TABLE].match(expression))
+            conditions.insert(0, StoredArticle.id.in_(matching))
+        return conditions
+    if dialect == "postgresql":
+        _require_postgresql_search(connection)
+        return [_contains(term, dialect) for term in terms]
+    raise SearchUnavailable(f"full-text search is implemented for SQLite and PostgreSQL, not {dialect}")
+
+
+def _newest_first(dialect: str, dated: bool) -> list[ColumnElement]:
+    """Newest published first, undated articles last, then newest row first.
+
+    SQLite sorts NULL last in DESC already; PostgreSQL needs NULLS LAST, which
+    its (site, published_at) index cannot serve, so it is left out when a date
+    bound has excluded NULLs anyway.
+    """
+    published = StoredArticle.published_at.desc()
+    if dialect == "postgresql" and not dated:
+        published = published.nulls_last()
+    return [published, StoredArticle.id.desc()]
+
+
+def query(
+    engine: Engine,
+    *,
+    site: str | None = None,
+    since: date | datetime | None = None,
+    until: date | datetime | None = None,
+    symbol: str | None = None,
+    search: str | None = None,
+    limit: int = 100,
+) -> list[dict]:
+    """Stored articles as export records, newest published first, at most `limit`.
+
+    since/until: a date is that whole day in China time (UTC+8), so until is
+    inclusive of its day; a datetime must be timezone-aware and bounds the
+    instant (both inclusive). Articles without a publication time match no
+    date bound. symbol: exact code as stored, e.g. "sh600000" (article_symbols).
+    search: whitespace-separated words, all of which must be in the title or
+    the body. On SQLite words of 3+ characters use the FTS5 trigram index;
+    words of 1–2 characters cannot be indexed by trigrams and fall back to a
+    LIKE scan. On PostgreSQL every word is an ILIKE '%word%' that the pg_trgm
+    indexes serve from 3 characters on. Raises SearchUnavailable when the
+    database lacks search (revision 0003, FTS5, pg_trgm), ValueError on a
+    naive datetime or a limit below 1.
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, not {limit}")
+    conditions: list[ColumnElement[bool]] = []
+    if site:
+        conditions.append(StoredArticle.site == site)
+    if since is not None:
+        conditions.append(_since_condition(since))
+    if until is not None:
+        conditions.append(_until_condition(until))
+    statement = select(StoredArticle)
+    if symbol:
+        statement = statement.join(ArticleSymbol, ArticleSymbol.article_id == StoredArticle.id)
+        conditions.append(ArticleSymbol.symbol == symbol)
+    with Session(engine) as session:
+        terms = search_terms(search)
+        if terms:
+            conditions.extend(_search_conditions(session.connection(), terms))
+        dated = since is not None or until is not None
+        statement = statement.where(*conditions).order_by(*_newest_first(engine.dialect.name, dated)).limit(limit)
+        return [article_record(row) for row in session.execute(statement).scalars()]
+
+
+# --- stats -------------------------------------------------------------------------------------------------------
+
+
+def _china_day(value: ColumnElement, dialect: str) -> ColumnElement[str]:
+    """The China-time calendar day of a stored UTC time, as 'YYYY-MM-DD'."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("UTC", value) + timedelta(hours=8), "YYYY-MM-DD")
+    return func.date(value, "+8 hours")  # SQLite stores naive UTC text
+
+
+def _present(field: str, dialect: str) -> ColumnElement[bool]:
+    """The field has a value: not NULL and not empty (authors: a non-empty JSON array)."""
+    value = getattr(StoredArticle, field)
+    if field != "authors":
+        return and_(value.is_not(None), value != "")
+    if dialect == "postgresql":
+        return case((func.json_typeof(value) == "array", func.json_array_length(value)), else_=0) > 0
+    return func.json_array_length(value) > 0  # 0 for anything but an array
+
+
+def _per_site(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(StoredArticle.site, func.count()).group_by(StoredArticle.site).order_by(StoredArticle.site)
+    )
+    return {site: count for site, count in rows}
+
+
+def _per_day(session: Session, first: date, last: date) -> dict[str, dict[str, int]]:
+    """{day: {site: articles}} for every day from last back to first, empty days included."""
+    day = _china_day(StoredArticle.published_at, session.get_bind().dialect.name).label("day")
+    rows = session.execute(
+        select(day, StoredArticle.site, func.count())
+        .where(StoredArticle.published_at >= day_start(first), StoredArticle.published_at < day_start(last + timedelta(days=1)))
+        .group_by(day, StoredArticle.site)
+        .order_by(day, StoredArticle.site)
+    )
+    days = {(last - timedelta(days=n)).isoformat(): {} for n in range((last - first).days + 1)}
+    for day_text, site, count in rows:
+        days.setdefault(str(day_text), {})[site] = count
+    return days
+
+
+def _last_run(session: Session) -> dict | None:
+    run = session.execute(
+        select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    if run is None:
+        return None
+    return {
+        "spider": run.spider,
+        "started_at": _iso(run.started_at, timezone.utc),
+        "finished_at": _iso(run.finished_at, timezone.utc),
+        "finish_reason": run.finish_reason,
+        "exit_status": run.exit_status,
+    }
+
+
+def _coverage(session: Session) -> dict[str, dict[str, float | int]]:
+    """{site: {"articles": n, field: share of its articles with the field}}; shares rounded to 0.001."""
+    dialect = session.get_bind().dialect.name
+    counts = [func.count(case((_present(field, dialect), 1))).label(field) for field in COVERAGE_FIELDS]
+    rows = session.execute(
+        select(StoredArticle.site, func.count().label("articles"), *counts)
+        .group_by(StoredArticle.site)
+        .order_by(StoredArticle.site)
+    )
+    coverage = {}
+    for row in rows:
+        total = row.articles
+        coverage[row.site] = {"articles": total} | {f: round(getattr(row, f) / total, 3) for f in COVERAGE_FIELDS}
+    return coverage
+
+
+def stats(engine: Engine, *, days: int = 7, today: date | None = None) -> dict:
+    """What the store holds.
+
+    - articles: the total; per_site: {site: articles};
+    - per_day: {"YYYY-MM-DD": {site: articles}} by China-time publication day,
+      for the `days` days ending `today` (default: today in China), newest first;
+    - last_run: the latest crawl run (spider, started_at, finished_at,
+      finish_reason, exit_status; times in UTC), or None;
+    - coverage: {site: {"articles": n, "title": share, ...}}, the share of the
+      site's articles with a non-empty title, body, published_at, source,
+      editor and authors.
+    """
+    if days < 1:
+        raise ValueError(f"days must be at least 1, not {days}")
+    last = today or datetime.now(DISPLAY_TZ).date()
+    first = last - timedelta(days=days - 1)
+    with Session(engine) as session:
+        per_site = _per_site(session)
+        return {
+            "articles": sum(per_site.values()),
+            "per_site": per_site,
+            "days": {"first": first.isoformat(), "last": last.isoformat()},
+            "per_day": _per_day(session, first, last),
+            "last_run": _last_run(session),
+            "coverage": _coverage(session),
+        }

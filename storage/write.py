@@ -1,15 +1,25 @@
-"""The only writer: upsert an extracted article by canonical URL."""
+"""The only writer: upsert an extracted article by canonical URL, keeping what it replaces.
+
+- INSERT … ON CONFLICT DO UPDATE on both dialects, so concurrent crawls never
+  create a second row for one canonical URL;
+- a re-fetch that changes the title or body keeps the previous version in
+  article_revisions;
+- article_symbols mirrors the article's symbols for indexed lookups;
+- duplicate_of links the article to the earliest article with the same content
+  hash, else to one whose fingerprint is within NEAR_DUPLICATE_BITS.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.models import StoredArticle
+from storage import fingerprint
+from storage.models import ArticleRevision, ArticleSymbol, StoredArticle
 
 if TYPE_CHECKING:
     from extractors import Article
@@ -20,6 +30,7 @@ _CONTENT_FIELDS = (
     "url", "site", "title", "published_at", "source", "source_url", "authors", "editor",
     "original_title", "body", "images", "symbols", "language", "extractor", "warnings",
 )  # fmt: skip
+_BAND_COLUMNS = ("fp_band0", "fp_band1", "fp_band2", "fp_band3")
 
 
 def _row_values(article: Article) -> dict:
@@ -28,31 +39,89 @@ def _row_values(article: Article) -> dict:
     return {name: data[name] for name in _CONTENT_FIELDS}
 
 
-def upsert_article(session: Session, article: Article, fetched_at: datetime | None = None) -> Outcome:
-    """Insert or update the article keyed on canonical_url (else url).
+def _dedup_values(body: str) -> dict:
+    value = fingerprint.simhash(body)
+    return {
+        "content_hash": fingerprint.content_hash(body),
+        "fingerprint": fingerprint.to_signed(value),
+        **dict(zip(_BAND_COLUMNS, fingerprint.bands(value))),
+    }
 
-    Uses INSERT … ON CONFLICT so that concurrent writers never duplicate a row.
-    The caller commits.
-    """
+
+def find_original(session: Session, article_id: int, body: str, values: dict) -> int | None:
+    """The earliest other article with the same content, else a near duplicate; None if none."""
+    if len(fingerprint.normalized(body)) < fingerprint.MIN_LENGTH:
+        return None
+    others = select(StoredArticle.id).where(StoredArticle.id != article_id, StoredArticle.duplicate_of.is_(None))
+    same = session.scalar(others.where(StoredArticle.content_hash == values["content_hash"]).order_by(StoredArticle.id))
+    if same is not None:
+        return same
+    band_match = or_(*(getattr(StoredArticle, band) == values[band] for band in _BAND_COLUMNS))
+    candidates = session.execute(
+        select(StoredArticle.id, StoredArticle.fingerprint)
+        .where(StoredArticle.id != article_id, StoredArticle.duplicate_of.is_(None), band_match)
+        .order_by(StoredArticle.id)
+    )
+    for other_id, other_fingerprint in candidates:
+        if fingerprint.distance(other_fingerprint, values["fingerprint"]) <= fingerprint.NEAR_DUPLICATE_BITS:
+            return other_id
+    return None
+
+
+def _keep_revision(session: Session, row: StoredArticle, replaced_at: datetime) -> None:
+    session.add(
+        ArticleRevision(
+            article_id=row.id,
+            title=row.title,
+            body=row.body,
+            published_at=row.published_at,
+            extractor=row.extractor,
+            content_hash=row.content_hash,
+            fetched_at=row.fetched_at,
+            replaced_at=replaced_at,
+        )
+    )
+
+
+def _sync_symbols(session: Session, article_id: int, symbols: list[str]) -> None:
+    session.execute(delete(ArticleSymbol).where(ArticleSymbol.article_id == article_id))
+    if symbols:
+        session.execute(insert(ArticleSymbol), [{"article_id": article_id, "symbol": s} for s in dict.fromkeys(symbols)])
+
+
+def upsert_article(session: Session, article: Article, fetched_at: datetime | None = None) -> Outcome:
+    """Insert or update the article keyed on canonical_url (else url). The caller commits."""
+    outcome, _ = upsert_article_with_id(session, article, fetched_at)
+    return outcome
+
+
+def upsert_article_with_id(
+    session: Session, article: Article, fetched_at: datetime | None = None
+) -> tuple[Outcome, int]:
+    """upsert_article, also returning the article's row id."""
     fetched_at = fetched_at or datetime.now(timezone.utc)
     key = article.canonical_url or article.url
     values = _row_values(article)
-    existing = session.execute(
-        select(StoredArticle).where(StoredArticle.canonical_url == key)
-    ).scalar_one_or_none()
+    existing = session.execute(select(StoredArticle).where(StoredArticle.canonical_url == key)).scalar_one_or_none()
     if existing is not None and all(getattr(existing, k) == v for k, v in values.items()):
-        existing.fetched_at = fetched_at
-        return "unchanged"
+        existing.last_fetched_at = fetched_at
+        return "unchanged", existing.id
+    if existing is not None and (existing.title != values["title"] or existing.body != values["body"]):
+        _keep_revision(session, existing, replaced_at=fetched_at)
     dialect = session.get_bind().dialect.name
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(dialect)
-    if insert is None:
+    insert_for = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(dialect)
+    if insert_for is None:
         raise NotImplementedError(f"upsert is implemented for SQLite and PostgreSQL, not {dialect}")
-    statement = insert(StoredArticle).values(
-        canonical_url=key, fetched_at=fetched_at, first_seen_at=fetched_at, updated_at=fetched_at, **values
+    changed = {**values, **_dedup_values(article.body), "fetched_at": fetched_at, "last_fetched_at": fetched_at,
+               "updated_at": fetched_at}  # fmt: skip
+    statement = (
+        insert_for(StoredArticle)
+        .values(canonical_url=key, first_seen_at=fetched_at, **changed)
+        .on_conflict_do_update(index_elements=[StoredArticle.canonical_url], set_=changed)
+        .returning(StoredArticle.id)
     )
-    statement = statement.on_conflict_do_update(
-        index_elements=[StoredArticle.canonical_url],
-        set_={**values, "fetched_at": fetched_at, "updated_at": fetched_at},
-    )
-    session.execute(statement)
-    return "inserted" if existing is None else "updated"
+    article_id = session.execute(statement).scalar_one()
+    original = find_original(session, article_id, article.body, changed)
+    session.execute(update(StoredArticle).where(StoredArticle.id == article_id).values(duplicate_of=original))
+    _sync_symbols(session, article_id, article.symbols)
+    return ("inserted" if existing is None else "updated"), article_id

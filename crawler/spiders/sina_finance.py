@@ -43,6 +43,12 @@ class SinaFinanceSpider(scrapy.Spider):
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        # as given, for the crawl_runs record
+        self.arguments = {
+            k: v
+            for k, v in dict(channels=channels, max_pages=max_pages, since=since, urls=urls, url_file=url_file).items()
+            if v is not None
+        }
         self.since = _parse_since(since) if since else None
         self.direct_urls = _direct_urls(urls, url_file)
         if channels:
@@ -127,6 +133,7 @@ class SinaFinanceSpider(scrapy.Spider):
             fetched_at=datetime.now(timezone.utc),
             discovered_from=discovered_from,
             discovery=discovery,
+            fetch_id=response.meta.get("caixun_fetch_id"),
         )
 
 

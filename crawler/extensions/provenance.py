@@ -1,0 +1,109 @@
+"""ProvenanceExtension: record the crawl run and every fetch in storage.
+
+Signals: spider_opened starts a crawl_runs row; response_received adds a
+fetches row (requested and final URL, status, headers that matter, charsets,
+sha256 of the body, WARC file and offset, how the URL was found) and puts its
+id in request.meta["caixun_fetch_id"] for the pipeline; spider_closed closes
+the run with its finish reason, stats and exit status.
+
+Off when storage is (CAIXUN_STORAGE_ENABLED = False).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import date, datetime, timezone
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Request, Response, TextResponse
+
+from crawler.commands.crawl import exit_code_for
+from crawler.store import CrawlStore
+from storage.provenance import finish_run, record_fetch, start_run
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.spiders import Spider
+
+logger = logging.getLogger(__name__)
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _declared_charset(content_type: str | None) -> str | None:
+    if content_type and "charset=" in content_type.lower():
+        return content_type.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'") or None
+    return None
+
+
+def _json_safe(stats: dict) -> dict:
+    return {k: v.isoformat() if isinstance(v, (datetime, date)) else v for k, v in stats.items()}
+
+
+class ProvenanceExtension:
+    def __init__(self, crawler: Crawler, store: CrawlStore) -> None:
+        self.crawler = crawler
+        self.store = store
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ProvenanceExtension:
+        store = CrawlStore.of(crawler)
+        if store is None:
+            raise NotConfigured
+        extension = cls(crawler, store)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.response_received, signal=signals.response_received)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider: Spider) -> None:
+        with self.store.sessions.begin() as session:
+            self.store.run_id = start_run(
+                session, spider.name, getattr(spider, "arguments", {}), datetime.now(timezone.utc)
+            )
+        self.crawler.stats.set_value("caixun/crawl_run_id", self.store.run_id)
+
+    def response_received(self, response: Response, request: Request, spider: Spider) -> None:
+        content_type = _header(response, "Content-Type")
+        warc = request.meta.get("warc") or {}
+        kwargs = request.cb_kwargs or {}
+        fields = dict(
+            crawl_run_id=self.store.run_id,
+            requested_url=(request.meta.get("redirect_urls") or [request.url])[0],
+            final_url=response.url,
+            status=response.status,
+            content_type=content_type,
+            etag=_header(response, "ETag"),
+            last_modified=_header(response, "Last-Modified"),
+            declared_charset=_declared_charset(content_type),
+            used_charset=response.encoding if isinstance(response, TextResponse) else None,
+            body_sha256=hashlib.sha256(response.body).hexdigest(),
+            body_bytes=len(response.body),
+            warc_file=warc.get("file"),
+            warc_offset=warc.get("offset"),
+            fetched_at=datetime.now(timezone.utc),
+            discovered_from=kwargs.get("discovered_from"),
+            discovery=kwargs.get("discovery") or {},
+        )
+        with self.store.sessions.begin() as session:
+            request.meta["caixun_fetch_id"] = record_fetch(session, **fields)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        stats = self.crawler.stats.get_stats()
+        if self.store.run_id is not None:
+            with self.store.sessions.begin() as session:
+                finish_run(
+                    session,
+                    self.store.run_id,
+                    finished_at=datetime.now(timezone.utc),
+                    finish_reason=reason,
+                    stats=_json_safe(stats),
+                    exit_status=exit_code_for(reason, stats.get("caixun/run_failed")),
+                )
+        self.store.close()
