@@ -131,3 +131,20 @@ def test_export_cli_rejects_bad_input(tmp_path):
     unreachable = run_storage("count", "--database-url", "postgresql://caixun:secret@127.0.0.1:1/none")
     assert unreachable.returncode == 1
     assert "cannot use the database" in unreachable.stderr and "secret" not in unreachable.stderr
+
+
+def test_sqlite_readers_read_while_a_writer_commits(tmp_path):
+    """WAL: a reader in the middle of a transaction neither blocks a crawl's write nor sees half of it."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'wal-rw.db'}")
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        upsert_article(session, _article())
+    with engine.connect() as reader:
+        reader.exec_driver_sql("BEGIN")
+        assert reader.exec_driver_sql("SELECT count(*) FROM articles").scalar() == 1
+        with sessions.begin() as writer:  # would raise "database is locked" without WAL
+            upsert_article(writer, _article(canonical_url="https://finance.sina.com.cn/b.shtml", url="https://finance.sina.com.cn/b.shtml"))
+        assert reader.exec_driver_sql("SELECT count(*) FROM articles").scalar() == 1  # its snapshot
+        reader.exec_driver_sql("COMMIT")
+        assert reader.exec_driver_sql("SELECT count(*) FROM articles").scalar() == 2
+    engine.dispose()
