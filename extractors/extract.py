@@ -13,11 +13,26 @@ from parsel import Selector
 
 from extractors import generic
 from extractors.article import Article, Image, NotAnArticle
-from extractors.clean import CHINA_TZ, clean_lines, detect_language, normalize_space, normalize_symbol, parse_datetime
+from extractors.clean import (
+    CHINA_TZ,
+    clean_lines,
+    detect_language,
+    normalize_space,
+    normalize_symbol,
+    parse_datetime,
+)
 from extractors.credits import person_names
 from extractors.decoding import decode_html
 from extractors.registry import rule_for
-from extractors.rules import Layout, SiteRule, drop_node, drop_related_links, element_lines, first_text, select
+from extractors.rules import (
+    Layout,
+    SiteRule,
+    drop_node,
+    drop_related_links,
+    element_lines,
+    first_text,
+    select,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,13 @@ from parsel import Selector
 from w3lib.url import canonicalize_url
 
 from extractors.article import Article
-from extractors.clean import clean_lines, detect_language, find_datetime, normalize_space, parse_datetime
+from extractors.clean import (
+    clean_lines,
+    detect_language,
+    find_datetime,
+    normalize_space,
+    parse_datetime,
+)
 
 VERSION = 2
 

@@ -10,7 +10,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_DIR / 'data' / 'caixun.db'}"
 
@@ -64,7 +63,9 @@ def make_engine(url: str | None = None, *, create: bool = True) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     if create:
-        from storage.migrate import ensure_schema  # alembic is only needed where schemas change
+        from storage.migrate import (
+            ensure_schema,  # alembic is only needed where schemas change
+        )
 
         ensure_schema(engine, mask_url(resolved.render_as_string(hide_password=False)))
     return engine

@@ -9,7 +9,14 @@ import pytest
 
 from crawler.rollapi import roll_api_url
 from extractors import rule_named
-from tests.helpers import fixtures, html_headers, roll_api_body, run_scrapy, run_storage, write_warc
+from tests.helpers import (
+    fixtures,
+    html_headers,
+    roll_api_body,
+    run_scrapy,
+    run_storage,
+    write_warc,
+)
 
 # Recorded article pages whose URLs the roll API would list (desktop, mobile, k.sina, t.cj).
 # Recorded article pages whose URLs the roll API would list (desktop, mobile, k.sina, t.cj).

@@ -10,9 +10,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
-from storage.db import resolve_database_url
 from storage import make_engine
-from storage.migrate import OutdatedSchema, _config, current_revision, head_revision, upgrade
+from storage.db import resolve_database_url
+from storage.migrate import (
+    OutdatedSchema,
+    _config,
+    current_revision,
+    head_revision,
+    upgrade,
+)
 from storage.models import Base
 from tests.helpers import run_scrapy, run_storage
 

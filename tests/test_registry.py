@@ -7,8 +7,7 @@ import pkgutil
 
 import pytest
 
-from extractors import Page, all_rules, extract, rule_for
-from extractors import sites
+from extractors import Page, all_rules, extract, rule_for, sites
 from tests.helpers import fixtures
 
 

@@ -2,7 +2,14 @@ from datetime import datetime, timezone
 
 import pytest
 
-from crawler.rollapi import DEFAULT_CHANNELS, RollApiError, epoch, parse_channels, parse_roll_page, roll_api_url
+from crawler.rollapi import (
+    DEFAULT_CHANNELS,
+    RollApiError,
+    epoch,
+    parse_channels,
+    parse_roll_page,
+    roll_api_url,
+)
 from tests.helpers import roll_api_body
 
 

@@ -9,7 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from extractors import Article, Image
-from storage import count_articles, iter_articles, make_engine, mask_url, resolve_database_url, session_factory
+from storage import (
+    count_articles,
+    iter_articles,
+    make_engine,
+    mask_url,
+    resolve_database_url,
+    session_factory,
+)
 from storage.db import DEFAULT_DATABASE_URL, DatabaseURLError
 from storage.models import StoredArticle
 from storage.write import upsert_article

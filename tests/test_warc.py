@@ -5,10 +5,10 @@ from __future__ import annotations
 import gzip
 import json
 
+from scrapy import Request
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.middlewares.warc_replay import WarcIndex
-from scrapy import Request
 from tests.helpers import run_scrapy, run_storage, write_warc
 
 PAGE = "<html><head><title>测试</title></head><body><h1>测试标题</h1><p>这是正文第一段，内容足够长。</p><p>第二段。</p></body></html>"

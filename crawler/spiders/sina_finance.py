@@ -22,7 +22,13 @@ import scrapy
 from scrapy.http import Response
 
 from crawler.items import FetchedPage
-from crawler.rollapi import DEFAULT_CHANNELS, RollApiError, parse_channels, parse_roll_page, roll_api_url
+from crawler.rollapi import (
+    DEFAULT_CHANNELS,
+    RollApiError,
+    parse_channels,
+    parse_roll_page,
+    roll_api_url,
+)
 from extractors import rule_named
 from extractors.clean import CHINA_TZ
 

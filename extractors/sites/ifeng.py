@@ -24,7 +24,14 @@ from parsel import Selector
 from extractors.article import Image
 from extractors.clean import clean_lines
 from extractors.credits import person_names
-from extractors.rules import Layout, SiteRule, drop_node, element_lines, first_text, select
+from extractors.rules import (
+    Layout,
+    SiteRule,
+    drop_node,
+    element_lines,
+    first_text,
+    select,
+)
 
 # --- pictures and their captions in /c/ text ---------------------------------
 

@@ -23,7 +23,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from storage.query import SearchUnavailable  # the CLI reports it as a message, not a traceback
+from storage.query import (
+    SearchUnavailable,  # the CLI reports it as a message, not a traceback
+)
 
 revision = "0003"
 down_revision = "0002"
