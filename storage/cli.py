@@ -1,15 +1,70 @@
-"""python -m storage: export and count what the crawler stored."""
+"""python -m storage: read what the crawler stored, and upgrade the schema.
+
+  query    articles by site, China-time dates, symbol and full-text search (table, jsonl or csv)
+  stats    articles per site and per day, the last crawl run, field coverage (table or json)
+  export   every stored article as JSON lines
+  count    the number of stored articles
+  upgrade  create or upgrade the schema (Alembic), printing "schema at <rev> (was <rev>)"
+
+Every command takes --database-url (default: $DATABASE_URL, else data/caixun.db).
+Exit status: 0 done, 1 the database is unreachable or cannot do what was asked
+(outdated schema, no search support), 2 bad input.
+"""
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import re
+import shutil
 import sys
+import unicodedata
+from collections.abc import Callable, Iterable
+from datetime import date
+from pathlib import Path
+from typing import TextIO
 
-from sqlalchemy.exc import OperationalError
+from alembic.util.exc import CommandError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from storage.db import DatabaseURLError, make_engine, mask_url, resolve_database_url
-from storage.query import count_articles, iter_articles
+from storage.migrate import OutdatedSchema, upgrade
+from storage.query import (
+    EXPORT_FIELDS,
+    SearchUnavailable,
+    count_articles,
+    iter_articles,
+    query,
+    stats,
+)
+
+DEFAULT_COLUMNS = 100  # table width when the output is not a terminal and $COLUMNS is unset
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+# --- arguments ---------------------------------------------------------------------------------------------------
+
+
+def _date(value: str) -> date:
+    """A YYYY-MM-DD argument, as a date."""
+    try:
+        if _DATE.fullmatch(value):
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}")
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
+    return number
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -17,32 +72,206 @@ def _parser() -> argparse.ArgumentParser:
     database.add_argument(
         "--database-url", help="SQLAlchemy URL (default: $DATABASE_URL, else sqlite:///data/caixun.db)"
     )
-    parser = argparse.ArgumentParser(prog="python -m storage", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m storage", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
+
+    found = commands.add_parser("query", parents=[database], help="list articles, newest published first")
+    found.add_argument("--site", help="only this site key, e.g. sina")
+    found.add_argument("--since", type=_date, help="published on or after this day (YYYY-MM-DD, China time)")
+    found.add_argument("--until", type=_date, help="published on or before this day (YYYY-MM-DD, China time)")
+    found.add_argument("--symbol", help="only articles marking up this security, e.g. sh600000")
+    found.add_argument("--search", help="words that must all be in the title or body, e.g. '宁德时代 电池'")
+    found.add_argument("--limit", type=_positive, default=100, help="at most this many articles (default 100)")
+    found.add_argument("--format", choices=["table", "jsonl", "csv"], default="table", help="default table")
+
+    summary = commands.add_parser("stats", parents=[database], help="what the store holds")
+    summary.add_argument("--days", type=_positive, default=7, help="days counted per day (default 7)")
+    summary.add_argument("--format", choices=["table", "json"], default="table", help="default table")
+
     export = commands.add_parser("export", parents=[database], help="print every stored article")
     export.add_argument("--format", choices=["jsonl"], default="jsonl", help="output format (default jsonl)")
     export.add_argument("--site", help="only articles of this site key, e.g. sina")
     commands.add_parser("count", parents=[database], help="print the number of stored articles")
+    commands.add_parser("upgrade", parents=[database], help="create or upgrade the database schema")
     return parser
 
 
+# --- text layout -------------------------------------------------------------------------------------------------
+
+
+def display_width(text: str) -> int:
+    """Terminal columns: wide and full-width characters (Chinese) take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def fit(text: str, width: int) -> str:
+    """The text on one line, cut with '…' to at most `width` columns, padded to exactly `width`."""
+    text = " ".join(text.split())
+    if display_width(text) > width:
+        kept, used = [], 1  # room for the ellipsis
+        for char in text:
+            used += display_width(char)
+            if used > width:
+                break
+            kept.append(char)
+        text = "".join(kept) + "…"
+    return text + " " * (width - display_width(text))
+
+
+def _clamp(values: list[str], low: int, high: int) -> int:
+    return max(low, min(high, max((display_width(v) for v in values), default=low)))
+
+
+# --- output ------------------------------------------------------------------------------------------------------
+
+
+def write_table(records: list[dict], out: TextIO, columns: int) -> None:
+    """published_at (China time), site, title cut to fit, source; one article a line."""
+    sites = [r["site"] or "" for r in records]
+    sources = [r["source"] or "" for r in records]
+    widths = [16, _clamp(sites + ["site"], 4, 12), 0, _clamp(sources + ["source"], 6, 16)]
+    widths[2] = max(columns - sum(widths) - 2 * (len(widths) - 1), 20)
+    lines = [("published_at", "site", "title", "source"), tuple("-" * w for w in widths)]
+    for record, site, source in zip(records, sites, sources):
+        published = (record["published_at"] or "-")[:16].replace("T", " ")
+        lines.append((published, site, record["title"] or "", source))
+    for cells in lines:
+        out.write("  ".join(fit(cell, width) for cell, width in zip(cells, widths)).rstrip() + "\n")
+    out.write(f"({len(records)} article{'' if len(records) == 1 else 's'})\n")
+
+
+def write_jsonl(records: Iterable[dict], out: TextIO) -> None:
+    for record in records:
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def write_csv(records: list[dict], out: TextIO) -> None:
+    """A header row of the export's fields; lists (authors, images, symbols) as JSON."""
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_FIELDS)
+    for record in records:
+        writer.writerow(
+            [json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v for v in record.values()]
+        )
+
+
+def _percent(share: float) -> str:
+    return f"{share:.0%}"
+
+
+def write_stats_table(summary: dict, out: TextIO) -> None:
+    sites = list(summary["per_site"])
+    out.write(f"articles: {summary['articles']}\n")
+    for site, count in summary["per_site"].items():
+        out.write(f"  {site:<16}{count:>10}\n")
+    run = summary["last_run"]
+    if run is None:
+        out.write("last crawl run: none recorded\n")
+    else:
+        out.write(
+            f"last crawl run: {run['spider']}, started {run['started_at']}, finished {run['finished_at'] or '-'}, "
+            f"finish_reason {run['finish_reason'] or '-'}, exit_status {run['exit_status']}\n"
+        )
+    days = summary["days"]
+    out.write(f"\nper day of publication (China time), {days['first']} to {days['last']}:\n")
+    rows = [["day", *sites, "total"]]
+    for day, counts in summary["per_day"].items():
+        rows.append([day, *(str(counts.get(site, 0)) for site in sites), str(sum(counts.values()))])
+    _write_grid(rows, out)
+    out.write("\nfield coverage (share of each site's articles with the field):\n")
+    fields = ["articles", "title", "body", "published_at", "source", "editor", "authors"]
+    rows = [["site", *fields]]
+    for site, coverage in summary["coverage"].items():
+        rows.append([site, str(coverage["articles"]), *(_percent(coverage[f]) for f in fields[1:])])
+    _write_grid(rows, out)
+
+
+def _write_grid(rows: list[list[str]], out: TextIO) -> None:
+    """Left-aligned first column, right-aligned numbers."""
+    widths = [max(display_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [fit(row[0], widths[0])] + [cell.rjust(width) for cell, width in zip(row[1:], widths[1:])]
+        out.write("  " + "  ".join(cells).rstrip() + "\n")
+
+
+# --- commands ----------------------------------------------------------------------------------------------------
+
+
+class MissingDatabase(RuntimeError):
+    pass
+
+
+def _reader_engine(url: str):
+    """An engine for reading: a SQLite file that is not there is an error, not a new empty store."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).exists():
+            raise MissingDatabase(f"no database at {parsed.database}: crawl first, or check --database-url")
+    return make_engine(url)
+
+
+def _query(url: str, args: argparse.Namespace, out: TextIO) -> None:
+    records = query(
+        _reader_engine(url), site=args.site, since=args.since, until=args.until, symbol=args.symbol,
+        search=args.search, limit=args.limit,
+    )  # fmt: skip
+    if args.format == "jsonl":
+        write_jsonl(records, out)
+    elif args.format == "csv":
+        write_csv(records, out)
+    else:
+        write_table(records, out, shutil.get_terminal_size((DEFAULT_COLUMNS, 24)).columns)
+
+
+def _stats(url: str, args: argparse.Namespace, out: TextIO) -> None:
+    summary = stats(_reader_engine(url), days=args.days)
+    if args.format == "json":
+        out.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    else:
+        write_stats_table(summary, out)
+
+
+def _export(url: str, args: argparse.Namespace, out: TextIO) -> None:
+    write_jsonl(iter_articles(_reader_engine(url), site=args.site), out)
+
+
+def _count(url: str, _args: argparse.Namespace, out: TextIO) -> None:
+    out.write(f"{count_articles(_reader_engine(url))}\n")
+
+
+def _upgrade(url: str, _args: argparse.Namespace, out: TextIO) -> None:
+    before, after = upgrade(make_engine(url, create=False))
+    out.write(f"schema at {after} (was {before or 'none'})\n")
+
+
+COMMANDS: dict[str, Callable[[str, argparse.Namespace, TextIO], None]] = {
+    "query": _query, "stats": _stats, "export": _export, "count": _count, "upgrade": _upgrade,
+}  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)  # exits 2 on bad input
+    if getattr(args, "since", None) and getattr(args, "until", None) and args.since > args.until:
+        parser.error(f"--since {args.since} is after --until {args.until}")
+    url = args.database_url or ""
     try:
         url = resolve_database_url(args.database_url)
-        engine = make_engine(url)
-        if args.command == "count":
-            print(count_articles(engine))
-        else:
-            out = sys.stdout
-            for record in iter_articles(engine, site=args.site):
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        COMMANDS[args.command](url, args, sys.stdout)
     except DatabaseURLError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except OperationalError as exc:
-        print(f"error: cannot use the database {mask_url(url)}: {exc.orig}", file=sys.stderr)
+    except (OutdatedSchema, SearchUnavailable, CommandError, MissingDatabase) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except DBAPIError as exc:
+        print(f"error: cannot use the database {mask_url(url)}: {str(exc.orig).strip()}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # e.g. a SQLite file in a directory that cannot be made
+        print(f"error: cannot use the database {mask_url(url)}: {exc}", file=sys.stderr)
+        return 1
     return 0

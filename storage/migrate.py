@@ -46,6 +46,15 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     return before, current_revision(engine)
 
 
+def downgrade(engine: Engine, revision: str) -> str | None:
+    """Take the schema back to an earlier revision; returns the revision reached."""
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+    return current_revision(engine)
+
+
 def ensure_schema(engine: Engine, display_url: str) -> None:
     """Create the schema in an empty database; refuse one at another revision.
 
