@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, func, insert, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -49,19 +49,24 @@ def _dedup_values(body: str) -> dict:
 
 
 def find_original(session: Session, article_id: int, body: str, values: dict) -> int | None:
-    """The earliest other article with the same content, else a near duplicate; None if none."""
+    """The earliest other article with the same content, else a near duplicate; None if none.
+
+    Each lookup is an equality on an indexed column (no ORDER BY id, no OR), so
+    the database answers from its indexes however large the store grows.
+    """
     if len(fingerprint.normalized(body)) < fingerprint.MIN_LENGTH:
         return None
-    others = select(StoredArticle.id).where(StoredArticle.id != article_id, StoredArticle.duplicate_of.is_(None))
-    same = session.scalar(others.where(StoredArticle.content_hash == values["content_hash"]).order_by(StoredArticle.id))
+    originals = (StoredArticle.id != article_id, StoredArticle.duplicate_of.is_(None))
+    same = session.scalar(
+        select(func.min(StoredArticle.id)).where(StoredArticle.content_hash == values["content_hash"], *originals)
+    )
     if same is not None:
         return same
-    band_match = or_(*(getattr(StoredArticle, band) == values[band] for band in _BAND_COLUMNS))
-    candidates = session.execute(
-        select(StoredArticle.id, StoredArticle.fingerprint)
-        .where(StoredArticle.id != article_id, StoredArticle.duplicate_of.is_(None), band_match)
-        .order_by(StoredArticle.id)
-    )
+    per_band = [
+        select(StoredArticle.id, StoredArticle.fingerprint).where(getattr(StoredArticle, band) == values[band], *originals)
+        for band in _BAND_COLUMNS
+    ]
+    candidates = sorted(set(session.execute(union(*per_band)).all()))
     for other_id, other_fingerprint in candidates:
         if fingerprint.distance(other_fingerprint, values["fingerprint"]) <= fingerprint.NEAR_DUPLICATE_BITS:
             return other_id
