@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import replace
 from urllib.parse import urljoin
 
 from parsel import Selector
@@ -182,18 +183,13 @@ V2022 = Layout(
 )
 
 # "[责任编辑：韩保林 PK155]" in p.author-* under the text: the editor, whatever the class says
-V2019 = Layout(
+V2019 = replace(
+    V2022,
     name="v2019",
     marker="p[class^='time-']",
-    title=("h1[class^='topic-']",),
     published_at=("p[class^='time-'] > span:first-child",),
     source=("span[class^='source-']",),
     source_url=("span[class^='source-'] a::attr(href)",),
-    authors=_authors_of(_C_TEXT),
-    editor=("p[class^='author-']",),
-    body=(_C_TEXT,),
-    drop=_TEXT_DROP,
-    extra=c_pictures,
 )
 
 # Regional pages: paragraphs run together in a <p>, split by <br>; pictures in bare <div>s.
