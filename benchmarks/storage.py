@@ -28,12 +28,12 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import sqlalchemy
 from sqlalchemy import Engine, func, select, text
@@ -277,10 +277,13 @@ class AutovacuumStandIn:
         self.analyzed_at_rows, self.runs = 0, 0
         if engine.dialect.name == "postgresql":
             with engine.connect() as connection:
-                setting = lambda name: connection.execute(text(f"SHOW {name}")).scalar_one()  # noqa: E731
-                self.enabled = setting("autovacuum") == "off"
-                self.threshold = int(setting("autovacuum_analyze_threshold"))
-                self.scale_factor = float(setting("autovacuum_analyze_scale_factor"))
+                settings = {
+                    name: connection.execute(text(f"SHOW {name}")).scalar_one()
+                    for name in ("autovacuum", "autovacuum_analyze_threshold", "autovacuum_analyze_scale_factor")
+                }
+            self.enabled = settings["autovacuum"] == "off"
+            self.threshold = int(settings["autovacuum_analyze_threshold"])
+            self.scale_factor = float(settings["autovacuum_analyze_scale_factor"])
 
     def after_commit(self, engine: Engine, rows: int) -> None:
         if self.enabled and rows - self.analyzed_at_rows > self.threshold + self.scale_factor * self.analyzed_at_rows:

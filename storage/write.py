@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import delete, func, insert, select, union, update
+from sqlalchemy import delete, insert, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -49,27 +49,25 @@ def _dedup_values(body: str) -> dict:
 
 
 def find_original(session: Session, article_id: int, body: str, values: dict) -> int | None:
-    """The earliest other article with the same content, else a near duplicate; None if none.
+    """The earliest earlier article with the same content, else a near duplicate; None if none.
 
-    Each lookup is an equality on an indexed column (no ORDER BY id, no OR), so
-    the database answers from its indexes however large the store grows.
+    Each lookup is one equality on an indexed column and nothing else: a filter
+    such as "duplicate_of IS NULL" in SQL lets a planner without statistics pick
+    that index and scan the table, so it is applied here, in Python.
     """
     if len(fingerprint.normalized(body)) < fingerprint.MIN_LENGTH:
         return None
-    originals = (StoredArticle.id != article_id, StoredArticle.duplicate_of.is_(None))
-    same = session.scalar(
-        select(func.min(StoredArticle.id)).where(StoredArticle.content_hash == values["content_hash"], *originals)
-    )
-    if same is not None:
-        return same
-    per_band = [
-        select(StoredArticle.id, StoredArticle.fingerprint).where(getattr(StoredArticle, band) == values[band], *originals)
-        for band in _BAND_COLUMNS
-    ]
-    candidates = sorted(set(session.execute(union(*per_band)).all()))
-    for other_id, other_fingerprint in candidates:
-        if fingerprint.distance(other_fingerprint, values["fingerprint"]) <= fingerprint.NEAR_DUPLICATE_BITS:
-            return other_id
+    columns = (StoredArticle.id, StoredArticle.fingerprint, StoredArticle.duplicate_of)
+    same = session.execute(select(*columns).where(StoredArticle.content_hash == values["content_hash"])).all()
+    near = session.execute(
+        union(*(select(*columns).where(getattr(StoredArticle, band) == values[band]) for band in _BAND_COLUMNS))
+    ).all()
+    near = [row for row in near if fingerprint.distance(row[1], values["fingerprint"]) <= fingerprint.NEAR_DUPLICATE_BITS]
+    for rows in (same, near):
+        others = sorted(row for row in rows if row[0] < article_id)  # a copy follows its original
+        if others:
+            first_id, _, first_original = others[0]
+            return first_original or first_id  # link to the original, never to another copy
     return None
 
 
