@@ -16,13 +16,21 @@ def start_run(session: Session, spider: str, arguments: dict, started_at: dateti
 
 
 def finish_run(
-    session: Session, run_id: int, *, finished_at: datetime, finish_reason: str, stats: dict, exit_status: int
+    session: Session,
+    run_id: int,
+    *,
+    finished_at: datetime,
+    finish_reason: str,
+    stats: dict,
+    exit_status: int,
+    coverage: dict | None = None,
 ) -> None:
     session.execute(
         update(CrawlRun)
         .where(CrawlRun.id == run_id)
-        .values(finished_at=finished_at, finish_reason=finish_reason, stats=stats, exit_status=exit_status)
-    )
+        .values(finished_at=finished_at, finish_reason=finish_reason, stats=stats, exit_status=exit_status,
+                coverage=coverage)
+    )  # fmt: skip
 
 
 def record_fetch(session: Session, **fields) -> int:
@@ -31,5 +39,9 @@ def record_fetch(session: Session, **fields) -> int:
     return session.execute(insert(Fetch).values(**fields).returning(Fetch.id)).scalar_one()
 
 
-def link_fetch(session: Session, fetch_id: int, *, article_id: int | None, outcome: str) -> None:
-    session.execute(update(Fetch).where(Fetch.id == fetch_id).values(article_id=article_id, outcome=outcome))
+def link_fetch(
+    session: Session, fetch_id: int, *, article_id: int | None, outcome: str, error: str | None = None
+) -> None:
+    session.execute(
+        update(Fetch).where(Fetch.id == fetch_id).values(article_id=article_id, outcome=outcome, error=error)
+    )

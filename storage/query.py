@@ -69,6 +69,9 @@ def article_record(row: StoredArticle) -> dict:
     record = {name: getattr(row, name) for name in EXPORT_FIELDS}
     record["published_at"] = _iso(row.published_at, DISPLAY_TZ)
     record["fetched_at"] = _iso(row.fetched_at, timezone.utc)
+    # a page that later answered 404/410 stays in the store, marked
+    record["removed_at"] = _iso(row.removed_at, timezone.utc)
+    record["removed_status"] = row.removed_status
     return record
 
 

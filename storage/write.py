@@ -99,27 +99,41 @@ def upsert_article(session: Session, article: Article, fetched_at: datetime | No
 
 
 def upsert_article_with_id(
-    session: Session, article: Article, fetched_at: datetime | None = None
+    session: Session,
+    article: Article,
+    fetched_at: datetime | None = None,
+    *,
+    changed_at: datetime | None = None,
+    refetch: bool = True,
 ) -> tuple[Outcome, int]:
-    """upsert_article, also returning the article's row id."""
+    """upsert_article, also returning the article's row id.
+
+    changed_at is when a change is recorded (updated_at, a revision's replaced_at);
+    it defaults to fetched_at. refetch=False (re-extraction of an archived
+    fetch) leaves last_fetched_at and the removal mark as they are.
+    """
     fetched_at = fetched_at or datetime.now(timezone.utc)
+    changed_at = changed_at or fetched_at
     key = article.canonical_url or article.url
     values = _row_values(article)
     existing = session.execute(select(StoredArticle).where(StoredArticle.canonical_url == key)).scalar_one_or_none()
     if existing is not None and all(getattr(existing, k) == v for k, v in values.items()):
-        existing.last_fetched_at = fetched_at
+        if refetch:
+            existing.last_fetched_at = fetched_at
+            existing.removed_at = existing.removed_status = None  # answering again: not removed
         return "unchanged", existing.id
     if existing is not None and (existing.title != values["title"] or existing.body != values["body"]):
-        _keep_revision(session, existing, replaced_at=fetched_at)
+        _keep_revision(session, existing, replaced_at=changed_at)
     dialect = session.get_bind().dialect.name
     insert_for = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(dialect)
     if insert_for is None:
         raise NotImplementedError(f"upsert is implemented for SQLite and PostgreSQL, not {dialect}")
-    changed = {**values, **_dedup_values(article.body), "fetched_at": fetched_at, "last_fetched_at": fetched_at,
-               "updated_at": fetched_at}  # fmt: skip
+    changed = {**values, **_dedup_values(article.body), "fetched_at": fetched_at, "updated_at": changed_at}
+    if refetch:  # the page answered: fetched now, and not removed
+        changed.update(last_fetched_at=fetched_at, removed_at=None, removed_status=None)
     statement = (
         insert_for(StoredArticle)
-        .values(canonical_url=key, first_seen_at=fetched_at, **changed)
+        .values(canonical_url=key, first_seen_at=fetched_at, **{"last_fetched_at": fetched_at, **changed})
         .on_conflict_do_update(index_elements=[StoredArticle.canonical_url], set_=changed)
         .returning(StoredArticle.id)
     )

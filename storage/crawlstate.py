@@ -1,0 +1,142 @@
+"""Crawl state for scheduled runs: what each URL gave last time, and how far each roll channel is swept.
+
+The crawler asks before fetching (known_pages, watermark), and tells after
+(record_page, set_watermark, mark_removed). Removal never deletes an article:
+it sets removed_at, and a later successful fetch clears it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.models import PageState, RollWatermark, StoredArticle
+
+# outcomes after which a page needs no fetch until the roll API says it changed
+SETTLED_OUTCOMES = frozenset({"inserted", "updated", "unchanged", "not_modified", "not_article", "removed", "gone"})
+
+
+@dataclass(frozen=True)
+class KnownPage:
+    url: str
+    outcome: str
+    roll_mtime: datetime | None
+    etag: str | None
+    last_modified: str | None
+    failures: int
+
+    @property
+    def settled(self) -> bool:
+        return self.outcome in SETTLED_OUTCOMES
+
+
+def _insert_for(session: Session):
+    dialect = session.get_bind().dialect.name
+    try:
+        return {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
+    except KeyError:
+        raise NotImplementedError(f"crawl state is implemented for SQLite and PostgreSQL, not {dialect}") from None
+
+
+def known_pages(session: Session, urls: Iterable[str]) -> dict[str, KnownPage]:
+    """The stored state of each of these URLs that has one."""
+    urls = list(dict.fromkeys(urls))
+    found: dict[str, KnownPage] = {}
+    for start in range(0, len(urls), 500):  # keep IN lists small
+        rows = session.execute(
+            select(PageState.url, PageState.outcome, PageState.roll_mtime, PageState.etag,
+                   PageState.last_modified, PageState.failures).where(PageState.url.in_(urls[start : start + 500]))
+        ).all()  # fmt: skip
+        found.update({row.url: KnownPage(*row) for row in rows})
+    return found
+
+
+def record_page(
+    session: Session,
+    url: str,
+    *,
+    outcome: str,
+    fetched_at: datetime,
+    article_id: int | None = None,
+    status: int | None = None,
+    roll_mtime: datetime | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    error: str | None = None,
+) -> None:
+    """Upsert the URL's state. A failure keeps what the last good fetch knew and counts one more failure."""
+    values = dict(url=url, outcome=outcome, status=status, error=error, last_fetched_at=fetched_at)
+    if outcome == "failed":
+        statement = _insert_for(session)(PageState).values(**values, failures=1)
+        statement = statement.on_conflict_do_update(
+            index_elements=[PageState.url],
+            set_=dict(outcome=outcome, status=status, error=error, last_fetched_at=fetched_at,
+                      failures=PageState.failures + 1),
+        )  # fmt: skip
+    else:
+        good = dict(values, failures=0)
+        if outcome != "not_modified":  # a 304 carries no new validators worth replacing the old with
+            good.update(etag=etag, last_modified=last_modified)
+        if article_id is not None:
+            good["article_id"] = article_id
+        if roll_mtime is not None:
+            good["roll_mtime"] = roll_mtime
+        statement = _insert_for(session)(PageState).values(**good)
+        statement = statement.on_conflict_do_update(
+            index_elements=[PageState.url], set_={k: v for k, v in good.items() if k != "url"}
+        )
+    session.execute(statement)
+
+
+def pages_to_retry(session: Session, max_failures: int, limit: int = 1000) -> list[str]:
+    """URLs whose last fetch failed fewer than max_failures times in a row, oldest attempt first."""
+    return list(
+        session.scalars(
+            select(PageState.url)
+            .where(PageState.outcome == "failed", PageState.failures < max_failures)
+            .order_by(PageState.last_fetched_at)
+            .limit(limit)
+        )
+    )
+
+
+def mark_removed(session: Session, url: str, *, status: int, at: datetime) -> int | None:
+    """Mark the article last fetched from url (or stored under it) removed; returns its id, None if none."""
+    article_id = session.scalar(select(PageState.article_id).where(PageState.url == url))
+    if article_id is None:
+        article_id = session.scalar(
+            select(StoredArticle.id).where((StoredArticle.canonical_url == url) | (StoredArticle.url == url)).limit(1)
+        )
+    if article_id is not None:
+        session.execute(
+            update(StoredArticle)
+            .where(StoredArticle.id == article_id, StoredArticle.removed_at.is_(None))
+            .values(removed_at=at, removed_status=status)
+        )
+    return article_id
+
+
+def watermark(session: Session, spider: str, channel: str) -> datetime | None:
+    return session.scalar(
+        select(RollWatermark.newest_ctime).where(RollWatermark.spider == spider, RollWatermark.channel == channel)
+    )
+
+
+def set_watermark(session: Session, spider: str, channel: str, newest_ctime: datetime, at: datetime) -> None:
+    """Move the channel's watermark up to newest_ctime (never down)."""
+    current = watermark(session, spider, channel)
+    if current is not None and current >= newest_ctime:
+        return
+    values = dict(spider=spider, channel=channel, newest_ctime=newest_ctime, updated_at=at)
+    statement = _insert_for(session)(RollWatermark).values(**values)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[RollWatermark.spider, RollWatermark.channel],
+            set_=dict(newest_ctime=newest_ctime, updated_at=at),
+        )
+    )
