@@ -43,6 +43,7 @@ DISPLAY_TZ = timezone(timedelta(hours=8))
 EXPORT_FIELDS = (
     "url", "canonical_url", "title", "published_at", "source", "source_url", "authors", "editor",
     "original_title", "body", "images", "symbols", "language", "site", "fetched_at", "extractor",
+    "removed_at", "removed_status",  # set when the page later answered 404/410; the article is kept
 )  # fmt: skip
 COVERAGE_FIELDS = ("title", "body", "published_at", "source", "editor", "authors")
 
@@ -69,9 +70,7 @@ def article_record(row: StoredArticle) -> dict:
     record = {name: getattr(row, name) for name in EXPORT_FIELDS}
     record["published_at"] = _iso(row.published_at, DISPLAY_TZ)
     record["fetched_at"] = _iso(row.fetched_at, timezone.utc)
-    # a page that later answered 404/410 stays in the store, marked
     record["removed_at"] = _iso(row.removed_at, timezone.utc)
-    record["removed_status"] = row.removed_status
     return record
 
 
