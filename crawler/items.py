@@ -1,8 +1,9 @@
-"""What a spider hands to the pipeline: the fetched page and how it was found."""
+"""What a spider hands to the pipeline: a fetched page and how it was found, or a fetch that failed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import base64
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 
@@ -10,10 +11,38 @@ from datetime import datetime
 class FetchedPage:
     url: str  # final URL, after redirects
     request_url: str  # the URL the spider asked for
-    status: int
+    status: int  # 200, or 304 / 404 / 410, which the pipeline handles too
     headers: dict[str, str] = field(repr=False)
     body: bytes = field(repr=False)  # kept out of log lines
     fetched_at: datetime
     discovered_from: str  # the roll-API page or argument that led to this URL
-    discovery: dict = field(default_factory=dict)  # e.g. the roll-API item (title, ctime, media_name)
+    discovery: dict = field(default_factory=dict)  # e.g. the roll-API item (title, ctime, mtime, media_name)
     fetch_id: int | None = None  # the fetches row recorded for this response (provenance)
+
+    def to_json(self) -> dict:
+        """A JSON-safe dict (body base64, time ISO) for the spool; from_json reverses it."""
+        data = asdict(self)
+        data["body"] = base64.b64encode(self.body).decode("ascii")
+        data["fetched_at"] = self.fetched_at.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> FetchedPage:
+        data = dict(data)
+        data["body"] = base64.b64decode(data["body"])
+        data["fetched_at"] = datetime.fromisoformat(data["fetched_at"])
+        return cls(**data)
+
+
+@dataclass
+class FetchFailed:
+    """A request that ended without a usable response: after retries, or refused before sending."""
+
+    url: str  # as requested
+    reason: str  # short, stable, for stats: "http_503", "timeout", "connection_lost", "too_large", …
+    message: str = field(repr=False)  # the full error, for the fetches row (the drop log line has it)
+    fetched_at: datetime = field(repr=False)
+    status: int | None = None  # the HTTP status when there was a response
+    discovered_from: str | None = field(default=None, repr=False)
+    discovery: dict = field(default_factory=dict, repr=False)
+    fetch_id: int | None = field(default=None, repr=False)  # the fetches row, when a response was recorded

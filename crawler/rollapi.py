@@ -47,9 +47,13 @@ class RollItem:
         }
 
 
-def roll_api_url(pageid: int, lid: int, page: int) -> str:
+def roll_api_url(pageid: int, lid: int, page: int, base: str = ROLL_API) -> str:
     """Exactly …?pageid=P&lid=L&num=50&page=N: no cache busters, so replay archives match."""
-    return f"{ROLL_API}?pageid={pageid}&lid={lid}&num={PAGE_SIZE}&page={page}"
+    return f"{base}?pageid={pageid}&lid={lid}&num={PAGE_SIZE}&page={page}"
+
+
+def channel_name(pageid: int, lid: int) -> str:
+    return f"{pageid}:{lid}"
 
 
 def parse_channels(text: str) -> list[tuple[int, int]]:

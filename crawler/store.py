@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from storage import make_engine, mask_url, resolve_database_url, session_factory
 
@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+
+# what an unreachable or vanished database raises; anything else is a bug and should surface
+UNREACHABLE = (OperationalError, InterfaceError)
 
 
 class CrawlStore:
@@ -47,3 +50,10 @@ class CrawlStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def mark_run_failed(stats, kind: str, message: str) -> None:
+    """Fail the run: caixun/failure/<kind> (which picks the exit code, crawler.exitcodes) and caixun/run_failed."""
+    stats.set_value(f"caixun/failure/{kind}", message)
+    if not stats.get_value("caixun/run_failed"):
+        stats.set_value("caixun/run_failed", message)

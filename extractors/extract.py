@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 
 _HTML_TAG = re.compile(r"<\s*(?:html|head|body|p|div|br|article|section|table|h[1-6]|span|a)\b", re.I)
+_WORD = re.compile(r"[^\W_]")  # a letter or digit, in any script
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,10 @@ def extract(page: Page, *, strict: bool = False) -> Article:
     an article body. With strict=True, errors inside a site rule propagate
     instead of falling back to the generic path (tests use that).
     """
-    if not page.body or (isinstance(page.body, bytes) and b"\x00" in page.body[:1024]):
-        raise NotAnArticle("empty or binary body")
+    if not page.body:
+        raise NotAnArticle("empty body")
+    if isinstance(page.body, bytes) and b"\x00" in page.body[:1024]:
+        raise NotAnArticle("binary body (NUL bytes), not a text page")
     decoded = decode_html(page.body, page.content_type)
     if not _HTML_TAG.search(decoded.text[:200_000]):
         raise NotAnArticle("not HTML: no HTML element in the document")
@@ -90,7 +93,7 @@ def extract(page: Page, *, strict: bool = False) -> Article:
         article = generic.extract_generic(selector, page.url, title_suffix=rule.title_suffix if rule else None)
         if rule is not None:
             article.site = rule.name
-    if not article.body:
+    if not article.body or not _WORD.search(article.body):  # "<<<>>>" from broken markup is no body
         raise NotAnArticle(f"no article body found on {page.url}")
     if rule is None and (article.language or "").startswith("zh"):
         article.published_at = _in_zone(article.published_at, CHINA_TZ)

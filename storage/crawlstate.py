@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 from storage.models import PageState, RollWatermark, StoredArticle
 
 # outcomes after which a page needs no fetch until the roll API says it changed
-SETTLED_OUTCOMES = frozenset({"inserted", "updated", "unchanged", "not_modified", "not_article", "removed", "gone"})
+SETTLED_OUTCOMES = frozenset({"inserted", "updated", "unchanged", "not_modified", "removed", "gone"})
+# outcomes tried again in later runs, a few times: an article URL that gave no article may be a glitch
+RETRIED_OUTCOMES = ("failed", "not_article")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,9 @@ class KnownPage:
     @property
     def settled(self) -> bool:
         return self.outcome in SETTLED_OUTCOMES
+
+    def given_up(self, max_failures: int) -> bool:
+        return self.outcome in RETRIED_OUTCOMES and self.failures >= max_failures
 
 
 def _insert_for(session: Session):
@@ -69,9 +74,10 @@ def record_page(
     last_modified: str | None = None,
     error: str | None = None,
 ) -> None:
-    """Upsert the URL's state. A failure keeps what the last good fetch knew and counts one more failure."""
+    """Upsert the URL's state. A failure keeps what the last good fetch knew and counts one more failure
+    (not_article counts as one too: see RETRIED_OUTCOMES)."""
     values = dict(url=url, outcome=outcome, status=status, error=error, last_fetched_at=fetched_at)
-    if outcome == "failed":
+    if outcome in RETRIED_OUTCOMES:
         statement = _insert_for(session)(PageState).values(**values, failures=1)
         statement = statement.on_conflict_do_update(
             index_elements=[PageState.url],
@@ -94,11 +100,11 @@ def record_page(
 
 
 def pages_to_retry(session: Session, max_failures: int, limit: int = 1000) -> list[str]:
-    """URLs whose last fetch failed fewer than max_failures times in a row, oldest attempt first."""
+    """URLs whose last fetch failed (or gave no article) fewer than max_failures times in a row, oldest first."""
     return list(
         session.scalars(
             select(PageState.url)
-            .where(PageState.outcome == "failed", PageState.failures < max_failures)
+            .where(PageState.outcome.in_(RETRIED_OUTCOMES), PageState.failures < max_failures)
             .order_by(PageState.last_fetched_at)
             .limit(limit)
         )

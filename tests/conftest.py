@@ -7,10 +7,15 @@ the server (default postgresql://postgres@127.0.0.1:5432/test).
 
 from __future__ import annotations
 
+import inspect
 import os
+import socket
+import struct
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -44,30 +49,124 @@ def postgres_url() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-class LocalServer:
-    """Serves answers chosen per path by a handler function; counts every request."""
+@dataclass(frozen=True)
+class Received:
+    """One request as the LocalServer saw it."""
 
-    def __init__(self, respond: Callable[[str], tuple[int, dict, bytes]]) -> None:
+    path: str  # as sent: "/x" directly, "http://host/x" when the server is used as a proxy
+    headers: dict[str, str]  # names as sent
+
+
+# Special answers a respond function may return instead of (status, headers, body):
+
+
+@dataclass(frozen=True)
+class Drop:
+    """Close the connection without answering; reset=True makes it a TCP reset (RST) rather than a FIN."""
+
+    reset: bool = True
+
+
+@dataclass(frozen=True)
+class Delay:
+    """Wait `seconds`, then give `then` (an answer, or another action)."""
+
+    seconds: float
+    then: object
+
+
+@dataclass(frozen=True)
+class Truncated:
+    """Declare Content-Length of the whole body, send only its first `send` bytes, close."""
+
+    status: int
+    headers: dict
+    body: bytes
+    send: int
+
+
+class _Server(ThreadingHTTPServer):
+    # a crawl opens many connections at once: with the default backlog of 5, connects wait for
+    # the kernel's 1-second SYN retransmission and trip short DOWNLOAD_TIMEOUTs
+    request_queue_size = 128
+
+
+def redirect(location: str, status: int = 301) -> tuple[int, dict, bytes]:
+    return status, {"Location": location, "Content-Type": "text/html"}, b"<html><body>moved</body></html>"
+
+
+class LocalServer:
+    """Serves answers chosen per path by a handler function; records every request.
+
+    respond(path) or respond(path, headers) gives (status, headers, body), or a Drop,
+    Delay or Truncated action. Content-Length is added unless the headers give one; a header
+    given as None is not sent (with "Content-Length": None the body ends when the connection closes).
+    `requests` lists the paths in arrival order, `received` the paths with their headers.
+    """
+
+    def __init__(self, respond: Callable[..., object]) -> None:
         self.respond = respond
         self.requests: list[str] = []
+        self.received: list[Received] = []
+        self._lock = threading.Lock()
+        try:
+            wants_headers = len(inspect.signature(respond).parameters) >= 2
+        except (TypeError, ValueError):
+            wants_headers = False
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                server.requests.append(self.path)
-                status, headers, body = server.respond(self.path)
+                headers = dict(self.headers.items())
+                with server._lock:
+                    server.requests.append(self.path)
+                    server.received.append(Received(self.path, headers))
+                answer = server.respond(self.path, headers) if wants_headers else server.respond(self.path)
+                try:
+                    self._answer(answer)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up first (a timeout)
+                    self.close_connection = True
+
+            def _answer(self, answer) -> None:
+                while isinstance(answer, Delay):
+                    time.sleep(answer.seconds)
+                    answer = answer.then
+                if isinstance(answer, Drop):
+                    self.close_connection = True
+                    if answer.reset:
+                        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()  # also what socketserver does next: closing twice is harmless
+                    return
+                if isinstance(answer, Truncated):
+                    status, headers, body, send = answer.status, answer.headers, answer.body, answer.send
+                else:
+                    status, headers, body = answer
+                    send = len(body)
                 self.send_response(status)
                 for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
+                    if value is not None:  # None: leave the header out ("Content-Length": None sends none)
+                        self.send_header(key, value)
+                if not any(key.lower() == "content-length" for key in headers):
+                    self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                self.wfile.write(body[:send])
+                if send < len(body):
+                    self.wfile.flush()
+                    self.close_connection = True
 
             def log_message(self, *args) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def hits(self, path: str) -> int:
+        """How many requests asked for this path."""
+        return self.requests.count(path)
+
+    def headers_for(self, path: str) -> list[dict[str, str]]:
+        """The headers of every request for this path, in arrival order."""
+        return [r.headers for r in self.received if r.path == path]
 
     @property
     def base_url(self) -> str:
@@ -84,7 +183,7 @@ class LocalServer:
 
 
 @pytest.fixture
-def local_server() -> Callable[[Callable[[str], tuple[int, dict, bytes]]], LocalServer]:
+def local_server() -> Callable[[Callable[..., object]], LocalServer]:
     servers: list[LocalServer] = []
 
     def start(respond):

@@ -106,17 +106,56 @@ def roll_api_body(items: list[dict], code: int = 0) -> bytes:
 
 def run_scrapy(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     """The real `scrapy crawl …` in a subprocess, from the project folder."""
-    # a developer's own DATABASE_URL must never receive test data
-    full_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "scrapy", *args],
         cwd=PROJECT_DIR,
-        env=full_env,
+        env=_crawl_env(env),
         capture_output=True,
         text=True,
         timeout=timeout,
     )
+
+
+def _crawl_env(env: dict | None) -> dict:
+    # a developer's own DATABASE_URL or proxy must never see test traffic
+    skip = {"DATABASE_URL", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY"}
+    full_env = {k: v for k, v in os.environ.items() if k not in skip}
+    full_env.update(env or {})
+    return full_env
+
+
+def run_crawler(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    """The real `python -m crawler …` (run, reextract) in a subprocess, from the project folder."""
+    return subprocess.run(
+        [sys.executable, "-m", "crawler", *args],
+        cwd=PROJECT_DIR,
+        env=_crawl_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def start_crawler(*args: str, env: dict | None = None) -> subprocess.Popen:
+    """`python -m crawler …` started in the background (for overlap and kill tests)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "crawler", *args],
+        cwd=PROJECT_DIR,
+        env=_crawl_env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def proxy_env(server) -> dict:
+    """Send the crawl's plain-http requests through a LocalServer acting as the proxy: it then
+    sees absolute URLs (http://finance.sina.com.cn/...) and answers for every host."""
+    return {"http_proxy": server.base_url}
+
+
+# the roll API over plain http, so that a LocalServer proxy can answer it
+PROXIED_ROLL_API = "http://feed.mix.sina.com.cn/api/roll/get"
 
 
 def run_storage(*args: str) -> subprocess.CompletedProcess:

@@ -1,8 +1,11 @@
 """`scrapy crawl` whose exit code says how the crawl ended.
 
-Exit codes: 0 finished (or stopped by a CLOSESPIDER_* limit); 1 failed to start,
-ended for another reason (e.g. shutdown) or the spider marked the run failed
-(stat caixun/run_failed, e.g. no roll-API page could be read); 3 banned by the site.
+Exit codes are those of crawler.exitcodes: 0 finished, 1 failed, 3 banned,
+4 coverage below thresholds, 5 database unreachable. For cron, use
+`python -m crawler run`, which adds a lock, the spool and a summary line.
+
+Passwords are masked in every log line (crawler.logmasking) from option parsing
+on, so Scrapy's "Overridden settings" line shows postgresql://user:***@host/db.
 """
 
 from __future__ import annotations
@@ -12,23 +15,20 @@ from typing import TYPE_CHECKING
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
+from crawler.exitcodes import exit_code_for
+from crawler.logmasking import install_log_masking
+
 if TYPE_CHECKING:
     import argparse
 
-EXIT_BANNED = 3
-
-
-def exit_code_for(finish_reason: str | None, run_failed: object = None) -> int:
-    if finish_reason == "banned":
-        return EXIT_BANNED
-    if run_failed:
-        return 1
-    if finish_reason == "finished" or (finish_reason or "").startswith("closespider_"):
-        return 0
-    return 1
-
 
 class Command(ScrapyCrawlCommand):
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        # first thing scrapy.cmdline runs for us: before the CrawlerProcess
+        # configures logging and before any crawler logs its settings
+        install_log_masking()
+        super().process_options(args, opts)
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
             raise UsageError("give exactly one spider name")
@@ -40,4 +40,4 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 1
             return
         stats = crawler.stats
-        self.exitcode = exit_code_for(stats.get_value("finish_reason"), stats.get_value("caixun/run_failed"))
+        self.exitcode = exit_code_for(stats.get_value("finish_reason"), stats.get_stats())

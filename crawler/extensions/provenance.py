@@ -4,7 +4,11 @@ Signals: spider_opened starts a crawl_runs row; response_received adds a
 fetches row (requested and final URL, status, headers that matter, charsets,
 sha256 of the body, WARC file and offset, how the URL was found) and puts its
 id in request.meta["caixun_fetch_id"] for the pipeline; spider_closed closes
-the run with its finish reason, stats and exit status.
+the run with its finish reason, stats, field coverage and exit status.
+Credentials in URLs are masked in what it stores (crawler.logmasking).
+
+While the database is unreachable, fetches go unrecorded here (the pipeline
+spools the pages, and the spool's ingestion records them) and one error is logged.
 
 Off when storage is (CAIXUN_STORAGE_ENABLED = False).
 """
@@ -20,8 +24,9 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response, TextResponse
 
-from crawler.commands.crawl import exit_code_for
-from crawler.store import CrawlStore
+from crawler.exitcodes import exit_code_for
+from crawler.logmasking import mask_credentials
+from crawler.store import UNREACHABLE, CrawlStore
 from storage.provenance import finish_run, record_fetch, start_run
 
 if TYPE_CHECKING:
@@ -42,14 +47,24 @@ def _declared_charset(content_type: str | None) -> str | None:
     return None
 
 
-def _json_safe(stats: dict) -> dict:
-    return {k: v.isoformat() if isinstance(v, (datetime, date)) else v for k, v in stats.items()}
+def _json_safe(value):
+    """Stats or arguments as JSON, with any credentials in strings masked."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, str):
+        return mask_credentials(value)
+    return value
 
 
 class ProvenanceExtension:
     def __init__(self, crawler: Crawler, store: CrawlStore) -> None:
         self.crawler = crawler
         self.store = store
+        self.database_lost = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ProvenanceExtension:
@@ -62,11 +77,21 @@ class ProvenanceExtension:
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
+    def _write(self, what: str, write) -> object:
+        try:
+            with self.store.sessions.begin() as session:
+                return write(session)
+        except UNREACHABLE as exc:
+            if not self.database_lost:
+                logger.error("cannot record %s, the database is unreachable: %s", what, getattr(exc, "orig", None) or exc)
+            self.database_lost = True
+            return None
+
     def spider_opened(self, spider: Spider) -> None:
-        with self.store.sessions.begin() as session:
-            self.store.run_id = start_run(
-                session, spider.name, getattr(spider, "arguments", {}), datetime.now(timezone.utc)
-            )
+        arguments = _json_safe(getattr(spider, "arguments", {}))
+        self.store.run_id = self._write(
+            "the crawl run", lambda session: start_run(session, spider.name, arguments, datetime.now(timezone.utc))
+        )
         self.crawler.stats.set_value("caixun/crawl_run_id", self.store.run_id)
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
@@ -91,19 +116,17 @@ class ProvenanceExtension:
             discovered_from=kwargs.get("discovered_from"),
             discovery=kwargs.get("discovery") or {},
         )
-        with self.store.sessions.begin() as session:
-            request.meta["caixun_fetch_id"] = record_fetch(session, **fields)
+        request.meta["caixun_fetch_id"] = self._write("a fetch", lambda session: record_fetch(session, **fields))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
         if self.store.run_id is not None:
-            with self.store.sessions.begin() as session:
-                finish_run(
-                    session,
-                    self.store.run_id,
-                    finished_at=datetime.now(timezone.utc),
-                    finish_reason=reason,
-                    stats=_json_safe(stats),
-                    exit_status=exit_code_for(reason, stats.get("caixun/run_failed")),
-                )
+            fields = dict(
+                finished_at=datetime.now(timezone.utc),
+                finish_reason=reason,
+                stats=_json_safe(stats),
+                coverage=stats.get("caixun/coverage"),
+                exit_status=exit_code_for(reason, stats),
+            )
+            self._write("the end of the crawl run", lambda session: finish_run(session, self.store.run_id, **fields))
         self.store.close()

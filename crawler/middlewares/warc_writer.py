@@ -121,7 +121,7 @@ class WarcWriterMiddleware:
         offset = self.stream.tell()
         writer.write_record(response_record)
         self.stream.flush()
-        request.meta["warc"] = {"file": self.path.name, "offset": offset}
+        request.meta["warc"] = {"file": str(self.path.resolve()), "offset": offset}  # found again by reextract
         self.stats.inc_value("caixun/warc/records")
         return response
 

@@ -8,8 +8,15 @@ Arguments (-a NAME=VALUE):
              read when `channels` is given too
   url_file   a file of article URLs, one per line (lines starting with # are comments)
 
-The spider only discovers and fetches: it yields FetchedPage items, and
-crawler.pipelines.ArticlePipeline extracts and stores them.
+Settings read: CAIXUN_ROLL_API_URL (default the live API; tests point it elsewhere).
+
+The spider only discovers and fetches: it yields FetchedPage items (also for
+304, 404 and 410 answers) and FetchFailed items (errors after retries), and
+crawler.pipelines.ArticlePipeline extracts and stores them. Skipping what is
+already stored is crawler.middlewares.incremental's job.
+
+A channel whose first roll-API page is unusable or empty fails the run (exit 1):
+the finance channels always list articles, so that is an outage or a block.
 """
 
 from __future__ import annotations
@@ -17,22 +24,31 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.http import Response
+from twisted.python.failure import Failure
 
-from crawler.items import FetchedPage
+from crawler.fetcherrors import failure_message, failure_reason
+from crawler.items import FetchedPage, FetchFailed
 from crawler.rollapi import (
     DEFAULT_CHANNELS,
+    ROLL_API,
     RollApiError,
+    channel_name,
     parse_channels,
     parse_roll_page,
     roll_api_url,
 )
+from crawler.store import mark_run_failed
 from extractors import rule_named
 from extractors.clean import CHINA_TZ
 
 ROLL_REFERER = "https://finance.sina.com.cn/roll/"
+# answers an article request hands to the pipeline rather than to the errback
+ARTICLE_STATUSES = [304, 404, 410]
 
 
 class SinaFinanceSpider(scrapy.Spider):
@@ -68,40 +84,72 @@ class SinaFinanceSpider(scrapy.Spider):
             raise ValueError(f"max_pages must be a whole number, got {max_pages!r}") from None
         if self.max_pages < 1:
             raise ValueError(f"max_pages must be at least 1, got {self.max_pages}")
+        self.failed_channels: dict[str, str] = {}  # channel → why its first page gave nothing
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._request_dropped, signal=signals.request_dropped)
+        return spider
+
+    def _request_dropped(self, request: scrapy.Request) -> None:
+        """A redirect to a URL already requested (a loop A → B → A) is dropped by the duplicate
+        filter without any errback, so the page would get no outcome at all. Send it once more past
+        the filter: a loop then ends at REDIRECT_MAX_TIMES in article_failed (too_many_redirects)."""
+        if request.meta.get("redirect_urls") and not request.dont_filter and request.callback == self.parse_article:
+            self.crawler.engine.crawl(request.replace(dont_filter=True))
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.direct_urls:
-            yield self._article_request(url, discovered_from="argument:urls", discovery={})
+            yield self.article_request(url, discovered_from="argument:urls", discovery={})
         for pageid, lid in self.channels:
             yield self._roll_request(pageid, lid, 1)
 
     def _roll_request(self, pageid: int, lid: int, page: int) -> scrapy.Request:
         return scrapy.Request(
-            roll_api_url(pageid, lid, page),
+            roll_api_url(pageid, lid, page, self.settings.get("CAIXUN_ROLL_API_URL") or ROLL_API),
             callback=self.parse_roll,
+            errback=self.roll_failed,
             headers={"Referer": ROLL_REFERER},
             cb_kwargs={"pageid": pageid, "lid": lid, "page": page},
+            meta={"caixun_roll": {"channel": channel_name(pageid, lid), "page": page}},
         )
 
-    def _article_request(self, url: str, discovered_from: str, discovery: dict) -> scrapy.Request:
+    def article_request(self, url: str, discovered_from: str, discovery: dict) -> scrapy.Request:
         return scrapy.Request(
             url,
             callback=self.parse_article,
+            errback=self.article_failed,
             cb_kwargs={"discovered_from": discovered_from, "discovery": discovery},
+            meta={"handle_httpstatus_list": ARTICLE_STATUSES},
         )
+
+    def _roll_unusable(self, pageid: int, lid: int, page: int, why: str) -> None:
+        self.crawler.stats.inc_value("caixun/roll/error")
+        self.logger.error("roll API %s:%s page %d unusable, paging stops: %s", pageid, lid, page, why)
+        if page == 1:
+            self.failed_channels[channel_name(pageid, lid)] = why
+
+    def roll_failed(self, failure: Failure) -> None:
+        kwargs = failure.request.cb_kwargs
+        self._roll_unusable(kwargs["pageid"], kwargs["lid"], kwargs["page"], failure_message(failure))
 
     def parse_roll(self, response: Response, pageid: int, lid: int, page: int) -> Iterator[scrapy.Request]:
         stats = self.crawler.stats
         try:
             items = parse_roll_page(response.body)
         except RollApiError as exc:
-            stats.inc_value("caixun/roll/error")
-            self.logger.error("roll API %s:%s page %d unusable, paging stops: %s", pageid, lid, page, exc)
+            self._roll_unusable(pageid, lid, page, str(exc))
             return
         stats.inc_value("caixun/roll/pages")
         if not items:
             self.logger.info("roll API %s:%s page %d is empty, paging stops", pageid, lid, page)
+            if page == 1:
+                self.failed_channels[channel_name(pageid, lid)] = "the first page is empty"
             return
+        ctimes = [item.ctime for item in items if item.ctime]
+        if ctimes:  # for crawler.middlewares.incremental: where this page sits in the channel
+            response.meta["caixun_roll"].update(newest=max(ctimes), oldest=min(ctimes))
         newer = 0
         for item in items:
             stats.inc_value("caixun/roll/items")
@@ -114,25 +162,45 @@ class SinaFinanceSpider(scrapy.Spider):
                 stats.inc_value(f"caixun/discover/skipped/{kind}")
                 continue
             stats.inc_value("caixun/discover/article")
-            yield self._article_request(item.url, discovered_from=response.url, discovery=item.as_meta())
+            yield self.article_request(item.url, discovered_from=response.url, discovery=item.as_meta())
         if newer == 0:
             self.logger.info("roll API %s:%s page %d: all items older than since, paging stops", pageid, lid, page)
         elif page < self.max_pages:
             yield self._roll_request(pageid, lid, page + 1)
 
     def closed(self, reason: str) -> None:
-        if reason == "finished" and self.channels and not self.crawler.stats.get_value("caixun/roll/pages"):
-            # nothing discovered at all: the network, the API or a block failed; say so and fail the run
-            self.crawler.stats.set_value("caixun/run_failed", "no roll-API page could be read")
-            self.logger.error(
-                "no roll-API page could be read for %d channel(s): check the network and the errors above",
-                len(self.channels),
+        if reason != "finished" or not self.failed_channels:
+            return
+        if not self.crawler.stats.get_value("caixun/roll/pages"):
+            message = f"no roll-API page could be read for {len(self.channels)} channel(s): check the network"
+        else:
+            message = "no articles from channel(s) that always list some: " + "; ".join(
+                f"{channel}: {why}" for channel, why in self.failed_channels.items()
             )
+        self.logger.error(message)
+        mark_run_failed(self.crawler.stats, "discovery", message)
+
+    def article_failed(self, failure: Failure) -> Iterator[FetchFailed]:
+        request = failure.request
+        response = getattr(failure.value, "response", None)
+        kwargs = request.cb_kwargs or {}
+        yield FetchFailed(
+            url=(request.meta.get("redirect_urls") or [request.url])[0],
+            reason=failure_reason(failure),
+            message=failure_message(failure),
+            fetched_at=datetime.now(timezone.utc),
+            status=response.status if response is not None else None,
+            discovered_from=kwargs.get("discovered_from"),
+            discovery=kwargs.get("discovery") or {},
+            fetch_id=request.meta.get("caixun_fetch_id") if response is not None else None,
+        )
 
     def parse_article(self, response: Response, discovered_from: str, discovery: dict) -> Iterator[FetchedPage]:
+        self.crawler.stats.inc_value("caixun/fetch/article_pages")
+        request = response.request
         yield FetchedPage(
             url=response.url,
-            request_url=response.request.url if response.request else response.url,
+            request_url=(request.meta.get("redirect_urls") or [request.url])[0] if request else response.url,
             status=response.status,
             headers={k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()},
             body=response.body,
@@ -164,4 +232,6 @@ def _direct_urls(urls: str | None, url_file: str | None) -> list[str]:
     for url in found:
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"not an http(s) URL: {url!r}")
+        if urlsplit(url).password is not None:  # it would be stored in fetches and logged
+            raise ValueError("URLs with a user:password@ part are not crawled; remove the credentials")
     return found

@@ -1,0 +1,40 @@
+"""Exit codes of `scrapy crawl` and `python -m crawler run`, and how a finished crawl maps to one.
+
+  0   finished (or stopped by a CLOSESPIDER_* limit)
+  1   failed: bad settings, no roll-API answer where a channel normally has items, a shutdown, …
+  2   usage: bad command line or spider arguments
+  3   banned by the site (HTTP 456 or its ban page): back off before the next run
+  4   field coverage below the thresholds: the site's template probably changed
+  5   the database was unreachable (pages fetched meanwhile are in the spool)
+  75  another run of this spider on this database is still going (EX_TEMPFAIL): nothing done
+
+Components mark a run failed with crawler.store.mark_run_failed(stats, kind, message),
+which sets caixun/failure/<kind>; the worst kind decides the code.
+"""
+
+from __future__ import annotations
+
+OK = 0
+FAILED = 1
+USAGE = 2
+BANNED = 3
+COVERAGE = 4
+DATABASE = 5
+ALREADY_RUNNING = 75
+
+# caixun/failure/<kind> → exit code, most important first
+FAILURE_CODES = {"database": DATABASE, "coverage": COVERAGE, "discovery": FAILED}
+
+
+def exit_code_for(finish_reason: str | None, stats: dict | None = None) -> int:
+    stats = stats or {}
+    if finish_reason == "banned":
+        return BANNED
+    for kind, code in FAILURE_CODES.items():
+        if stats.get(f"caixun/failure/{kind}"):
+            return code
+    if stats.get("caixun/run_failed"):
+        return FAILED
+    if finish_reason == "finished" or (finish_reason or "").startswith("closespider_"):
+        return OK
+    return FAILED

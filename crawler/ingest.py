@@ -1,0 +1,130 @@
+"""From a fetched page (or a failed fetch) to storage: extract, upsert, record the fetch and the page state.
+
+Used by ArticlePipeline during a crawl and by `python -m crawler run` when it
+ingests the spool. Outcomes, one per page (also the page_states.outcome):
+  inserted, updated, unchanged   an article was extracted and stored
+  not_modified                   304 to a conditional request: the stored article stands
+  not_article                    the page is no article (empty, binary, a list page, …)
+  removed / gone                 404 or 410: the stored article is marked removed / there was none
+  failed                         no usable response (5xx after retries, timeout, reset, too large, …)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import update
+
+from crawler.items import FetchedPage, FetchFailed
+from extractors import Article, NotAnArticle, Page, extract
+from storage.crawlstate import mark_removed, record_page
+from storage.models import PageState, StoredArticle
+from storage.provenance import link_fetch, record_fetch
+from storage.write import upsert_article_with_id
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+GONE_STATUSES = (404, 410)
+
+
+@dataclass
+class Stored:
+    outcome: str
+    article: Article | None = None
+    error: str | None = None
+
+
+def _roll_mtime(page: FetchedPage | FetchFailed) -> datetime | None:
+    mtime = (page.discovery or {}).get("mtime")
+    return datetime.fromisoformat(mtime) if mtime else None
+
+
+def _header(page: FetchedPage, name: str) -> str | None:
+    return next((v for k, v in page.headers.items() if k.lower() == name.lower()), None)
+
+
+def _fetch_row(page: FetchedPage, crawl_run_id: int | None) -> dict:
+    """A fetches row from the page alone, for pages whose fetch was not recorded live (spooled)."""
+    return dict(
+        crawl_run_id=crawl_run_id,
+        requested_url=page.request_url,
+        final_url=page.url,
+        status=page.status,
+        content_type=_header(page, "Content-Type"),
+        etag=_header(page, "ETag"),
+        last_modified=_header(page, "Last-Modified"),
+        body_sha256=hashlib.sha256(page.body).hexdigest(),
+        body_bytes=len(page.body),
+        fetched_at=page.fetched_at,
+        discovered_from=page.discovered_from,
+        discovery=page.discovery or {},
+    )
+
+
+def extract_page(page: FetchedPage) -> Stored:
+    """Extraction alone, outside any transaction: (outcome 'extracted', article) or not_article."""
+    try:
+        return Stored("extracted", extract(Page(url=page.url, body=page.body, headers=page.headers)))
+    except NotAnArticle as exc:
+        return Stored("not_article", error=str(exc))
+
+
+def store_page(session: Session, page: FetchedPage, extracted: Stored | None, crawl_run_id: int | None) -> Stored:
+    """Store one fetched page in the session's transaction; the caller commits."""
+    if page.fetch_id is None:
+        page.fetch_id = record_fetch(session, **_fetch_row(page, crawl_run_id))
+    article_id = None
+    if page.status == 304:
+        result = Stored("not_modified")
+        state = session.get(PageState, page.request_url)
+        article_id = state.article_id if state is not None else None
+        if article_id is not None:
+            session.execute(
+                update(StoredArticle).where(StoredArticle.id == article_id).values(last_fetched_at=page.fetched_at)
+            )
+    elif page.status in GONE_STATUSES:
+        article_id = mark_removed(session, page.request_url, status=page.status, at=page.fetched_at)
+        result = Stored("removed" if article_id is not None else "gone", error=f"HTTP {page.status}")
+    else:
+        result = extracted or extract_page(page)
+        if result.article is not None:
+            outcome, article_id = upsert_article_with_id(session, result.article, fetched_at=page.fetched_at)
+            result = Stored(outcome, result.article)
+    link_fetch(session, page.fetch_id, article_id=article_id, outcome=result.outcome, error=result.error)
+    record_page(
+        session,
+        page.request_url,
+        outcome=result.outcome,
+        fetched_at=page.fetched_at,
+        article_id=article_id,
+        status=page.status,
+        roll_mtime=_roll_mtime(page),
+        etag=_header(page, "ETag"),
+        last_modified=_header(page, "Last-Modified"),
+        error=result.error,
+    )
+    return result
+
+
+def store_failure(session: Session, failure: FetchFailed, crawl_run_id: int | None) -> None:
+    """Record a failed fetch (the fetches row, the page's failure count); the caller commits."""
+    if failure.fetch_id is None:
+        failure.fetch_id = record_fetch(
+            session,
+            crawl_run_id=crawl_run_id,
+            requested_url=failure.url,
+            final_url=failure.url,
+            status=failure.status,
+            fetched_at=failure.fetched_at,
+            discovered_from=failure.discovered_from,
+            discovery=failure.discovery or {},
+        )
+    link_fetch(session, failure.fetch_id, article_id=None, outcome="failed", error=failure.message)
+    record_page(
+        session, failure.url, outcome="failed", fetched_at=failure.fetched_at, status=failure.status,
+        error=failure.message,
+    )  # fmt: skip
