@@ -51,10 +51,10 @@ def replay_warc(tmp_path_factory) -> Path:
     return write_warc(tmp_path_factory.mktemp("warc") / "sina.warc.gz", records)
 
 
-def _crawl(replay_warc: Path, database_url: str):
+def _crawl(replay_warc: Path, database_url: str, *settings: str):
     return run_scrapy(
         "crawl", "sina_finance", "-a", "channels=153:2516", "-a", "max_pages=1",
-        "-s", f"REPLAY_WARC={replay_warc}", "-s", f"DATABASE_URL={database_url}",
+        "-s", f"REPLAY_WARC={replay_warc}", "-s", f"DATABASE_URL={database_url}", *settings,
     )  # fmt: skip
 
 
@@ -83,11 +83,17 @@ def _assert_crawl_stores_every_article(replay_warc: Path, database_url: str) -> 
         assert f"'caixun/discover/skipped/{kind}': 1" in first.stderr
     assert f"'caixun/storage/inserted': {len(LISTED)}" in first.stderr
 
+    # the default is incremental: nothing the roll API has not changed is fetched again
     second = _crawl(replay_warc, database_url)
     assert second.returncode == 0, second.stderr[-3000:]
+    assert f"'caixun/incremental/skipped': {len(LISTED)}" in second.stderr
+    assert "caixun/storage/" not in second.stderr
+    # fetched again on purpose, every article is found unchanged and stored once
+    third = _crawl(replay_warc, database_url, "-s", "CAIXUN_INCREMENTAL=False")
+    assert third.returncode == 0, third.stderr[-3000:]
     again = _export(database_url)
     assert len(again) == len(exported)
-    assert f"'caixun/storage/unchanged': {len(LISTED)}" in second.stderr
+    assert f"'caixun/storage/unchanged': {len(LISTED)}" in third.stderr
 
 
 def test_crawl_into_sqlite_stores_each_article_once(replay_warc, tmp_path):

@@ -1,0 +1,28 @@
+"""`python -m crawler`: the entry points for unattended use.
+
+  run SPIDER [-a NAME=VALUE] [-s KEY=VALUE]   a scheduled, locked, incremental crawl (crawler.scheduled)
+  reextract [--site S] [--since DATE]          re-run the extractors over archived WARC responses (crawler.reextract)
+
+Each subcommand module has configure_parser(parser) and main(args) -> exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+SUBCOMMANDS = {
+    "run": ("crawler.scheduled", "run a crawl for cron: locked, incremental, with a summary and an exit code"),
+    "reextract": ("crawler.reextract", "re-run the extractors over the archived raw responses (WARC), offline"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawler", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    modules = {}
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        module = modules[name] = importlib.import_module(module_name)
+        module.configure_parser(commands.add_parser(name, help=help_text, description=help_text))
+    args = parser.parse_args(argv)
+    return modules[args.command].main(args)

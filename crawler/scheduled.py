@@ -1,0 +1,158 @@
+"""`python -m crawler run SPIDER`: one scheduled crawl, safe to start from cron every few minutes.
+
+In order: take the run lock for this spider and database (or exit 75 at once);
+check the database (exit 5 if unreachable); ingest pages spooled by earlier
+runs while the database was down; crawl incrementally (see
+crawler.middlewares.incremental), archiving responses as WARC under
+data/warc unless WARC_DIR is set; print one summary line; exit with the code
+from crawler.exitcodes.
+
+Without max_pages or since, a run reads up to RUN_MAX_PAGES roll-API pages per
+channel; after the first finished run it stops at the watermark, well before.
+
+Example crontab line (every 5 minutes; output appended to a log):
+  */5 * * * * cd /srv/caixun && .venv/bin/python -m crawler run sina_finance >> data/cron.log 2>&1
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.utils.project import get_project_settings
+
+from crawler import exitcodes
+from crawler.ingest import store_page
+from crawler.logmasking import install_log_masking
+from crawler.runlock import RunLock
+from crawler.spool import Spool
+from crawler.store import UNREACHABLE, CrawlStore
+from storage import mask_url, resolve_database_url
+
+logger = logging.getLogger("crawler.run")
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+RUN_MAX_PAGES = 10
+DEFAULT_WARC_DIR = PROJECT_DIR / "data" / "warc"
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("spider", help="spider name, e.g. sina_finance")
+    parser.add_argument("-a", dest="spider_args", action="append", default=[], metavar="NAME=VALUE",
+                        help="spider argument (repeatable), as for scrapy crawl")  # fmt: skip
+    parser.add_argument("-s", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                        help="Scrapy setting (repeatable), as for scrapy crawl")  # fmt: skip
+    parser.add_argument("--database-url", help="SQLAlchemy URL (default: $DATABASE_URL, else data/caixun.db)")
+
+
+def _pairs(values: list[str], what: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        name, sep, content = value.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"{what} {value!r} is not NAME=VALUE")
+        pairs[name.strip()] = content
+    return pairs
+
+
+def ingest_spool(store: CrawlStore, spool: Spool) -> int:
+    """Store every spooled page, deleting each file once all of it is committed; returns the count."""
+    total = 0
+    for path in spool.files():
+        count = 0
+        for crawl_run_id, page in Spool.read(path):
+            page.fetch_id = None  # a fetch id from the failed run may never have been committed
+            with store.sessions.begin() as session:
+                store_page(session, page, None, crawl_run_id)
+            count += 1
+        path.unlink()
+        logger.info("ingested %d spooled page(s) from %s", count, path)
+        total += count
+    return total
+
+
+def summary_line(spider: str, stats: dict, code: int, seconds: float) -> str:
+    def n(key: str) -> int:
+        return int(stats.get(key) or 0)
+
+    skipped, not_modified = n("caixun/incremental/skipped"), n("caixun/storage/not_modified")
+    unchanged = n("caixun/storage/unchanged") + skipped + not_modified
+    run = stats.get("caixun/crawl_run_id")
+    parts = [
+        f"new {n('caixun/storage/inserted')}",
+        f"updated {n('caixun/storage/updated')}",
+        f"unchanged {unchanged} ({skipped} not fetched again, {not_modified} not modified)",
+        f"removed {n('caixun/storage/removed')}",
+        f"not articles {n('caixun/storage/not_article')}",
+        f"failed {n('caixun/fetch/failed')}",
+        f"spooled {n('caixun/storage/spooled')}",
+        f"banned {'yes' if stats.get('finish_reason') == 'banned' else 'no'}",
+    ]
+    fetched = f"{n('caixun/fetch/article_pages')} article pages fetched, {n('caixun/roll/pages')} roll-API pages read"
+    failure = stats.get("caixun/run_failed")
+    return (
+        f"{spider} run {run if run is not None else '-'}: {', '.join(parts)}; {fetched}; {seconds:.1f} s; "
+        f"exit {code}" + (f" ({failure})" if failure else "")
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    install_log_masking()
+    started = time.monotonic()
+    try:
+        spider_args = _pairs(args.spider_args, "spider argument")
+        overrides = _pairs(args.settings, "setting")
+    except ValueError as exc:
+        print(f"python -m crawler run: {exc}", file=sys.stderr)
+        return exitcodes.USAGE
+    settings = get_project_settings()
+    settings.setdict(overrides, priority="cmdline")
+    if args.database_url:
+        settings.set("DATABASE_URL", args.database_url, priority="cmdline")
+    if not settings.get("WARC_DIR"):
+        settings.set("WARC_DIR", str(DEFAULT_WARC_DIR), priority="cmdline")  # re-extraction needs the archive
+    if not {"max_pages", "since", "urls", "url_file"} & spider_args.keys():
+        spider_args["max_pages"] = str(RUN_MAX_PAGES)
+    process = CrawlerProcess(settings)  # sets up logging as scrapy crawl does
+    if args.spider not in process.spider_loader.list():
+        logger.error("no spider %r; there are: %s", args.spider, ", ".join(process.spider_loader.list()))
+        return exitcodes.USAGE
+    database_url = resolve_database_url(settings.get("DATABASE_URL") or None)
+    shown = mask_url(database_url)
+    lock = RunLock(args.spider, database_url, settings.get("CAIXUN_LOCK_DIR") or None)
+    try:
+        if not lock.acquire():
+            holder = lock.holder()
+            print(
+                f"{args.spider} is already running on {shown} ({lock.where}"
+                + (f", held by pid {holder}" if holder else "") + "): this run exits without crawling",
+                file=sys.stderr,
+            )
+            return exitcodes.ALREADY_RUNNING
+    except UNREACHABLE as exc:
+        logger.error("the database %s is unreachable: %s", shown, getattr(exc, "orig", None) or exc)
+        return exitcodes.DATABASE
+    with lock:
+        try:
+            store = CrawlStore(database_url)
+            spooled = ingest_spool(store, Spool(settings.get("CAIXUN_SPOOL_DIR") or None))
+            store.close()
+        except (RuntimeError, *UNREACHABLE) as exc:
+            logger.error("the database %s is unusable, nothing crawled: %s", shown, exc)
+            return exitcodes.DATABASE
+        if spooled:
+            logger.info("ingested %d page(s) spooled while the database was unreachable", spooled)
+        crawler = process.create_crawler(args.spider)
+        process.crawl(crawler, **spider_args)
+        process.start()
+        if process.bootstrap_failed or crawler.stats is None:
+            logger.error("the crawl could not start: see the error above")
+            return exitcodes.FAILED
+        stats = crawler.stats.get_stats()
+        code = exitcodes.exit_code_for(stats.get("finish_reason"), stats)
+        print(summary_line(args.spider, stats, code, time.monotonic() - started), flush=True)
+        return code
