@@ -106,14 +106,7 @@ def roll_api_body(items: list[dict], code: int = 0) -> bytes:
 
 def run_scrapy(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     """The real `scrapy crawl …` in a subprocess, from the project folder."""
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", *args],
-        cwd=PROJECT_DIR,
-        env=_crawl_env(env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return _run_module("scrapy", args, env, timeout)
 
 
 def _crawl_env(env: dict | None) -> dict:
@@ -126,8 +119,12 @@ def _crawl_env(env: dict | None) -> dict:
 
 def run_crawler(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     """The real `python -m crawler …` (run, reextract) in a subprocess, from the project folder."""
+    return _run_module("crawler", args, env, timeout)
+
+
+def _run_module(module: str, args: tuple[str, ...], env: dict | None, timeout: int) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "crawler", *args],
+        [sys.executable, "-m", module, *args],
         cwd=PROJECT_DIR,
         env=_crawl_env(env),
         capture_output=True,
@@ -162,3 +159,22 @@ def run_storage(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "storage", *args], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120
     )
+
+
+def insert_old_schema_article(engine, url: str, *, site: str = "sina", title: str = "标题", body: str = "正文内容") -> None:
+    """An article row as the first releases wrote it (revisions 0001–0003 share these columns), in plain SQL:
+    today's models have columns an old schema lacks."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import text
+
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc).replace(tzinfo=None)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO articles (canonical_url, url, site, title, body, authors, images, symbols, extractor,"
+                " warnings, fetched_at, first_seen_at, updated_at) VALUES (:u, :u, :site, :title, :body, '[]', '[]',"
+                " '[]', 'sina/v2017@1', '[]', :t, :t, :t)"
+            ),
+            {"u": url, "site": site, "title": title, "body": body, "t": now},
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -19,7 +18,7 @@ from storage.migrate import (
     upgrade,
 )
 from storage.models import Base
-from tests.helpers import run_scrapy, run_storage
+from tests.helpers import insert_old_schema_article, run_scrapy, run_storage
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -46,16 +45,7 @@ def test_upgrade_creates_the_schema_the_models_describe(database_url):
 
 
 def _insert_first_release_row(engine) -> None:
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc).replace(tzinfo=None)
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO articles (canonical_url, url, site, title, body, authors, images, symbols, extractor,"
-                " warnings, fetched_at, first_seen_at, updated_at) VALUES (:u, :u, 'sina', '标题', '正文内容', '[]', '[]',"
-                " '[]', 'sina/v2017@1', '[]', :t, :t, :t)"
-            ),
-            {"u": "https://finance.sina.com.cn/a/doc-iabcdefg1234567.shtml", "t": now},
-        )
+    insert_old_schema_article(engine, "https://finance.sina.com.cn/a/doc-iabcdefg1234567.shtml")
 
 
 def test_upgrade_from_the_first_release_keeps_the_data(database_url):

@@ -13,7 +13,7 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, insert
 
 from extractors import Article
 from storage import SearchUnavailable, make_engine, session_factory, stats
@@ -23,7 +23,7 @@ from storage.migrate import current_revision, downgrade, head_revision, upgrade
 from storage.models import CrawlRun, StoredArticle
 from storage.query import EXPORT_FIELDS, query
 from storage.write import upsert_article
-from tests.helpers import run_storage
+from tests.helpers import insert_old_schema_article, run_storage
 
 CST = timezone(timedelta(hours=8))
 LONG_TITLE = "贵州茅台发布2024年度报告：营收同比增长15.7%，白酒行业龙头地位稳固，机构上调目标价"
@@ -193,17 +193,8 @@ def _downgrade(engine, revision: str) -> None:
 def test_search_needs_revision_0003_and_it_downgrades_and_rebuilds(stored, database_url):
     _downgrade(stored, "0002")
     assert current_revision(stored) == "0002"
-    # a row written at revision 0002 (today's models have later columns): no search trigger is left behind
-    now = datetime(2025, 6, 4, tzinfo=timezone.utc).replace(tzinfo=None)
-    with stored.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO articles (canonical_url, url, site, title, body, authors, images, symbols, warnings, "
-                "extractor, fetched_at, first_seen_at, updated_at) VALUES (:u, :u, 'qq', '债券市场周报', "
-                "'国债收益率小幅下行。', '[]', '[]', '[]', '[]', 'test@1', :t, :t, :t)"
-            ),
-            {"u": "https://example.com/f.html", "t": now},
-        )
+    # a row written at revision 0002 (in SQL: today's models have later columns): no search trigger left behind
+    insert_old_schema_article(stored, "https://example.com/f.html", site="qq", title="债券市场周报", body="国债收益率小幅下行。")
     with pytest.raises(SearchUnavailable, match="python -m storage upgrade"):
         query(stored, search="逆回购")
     result = run_storage("query", "--database-url", database_url, "--search", "逆回购")

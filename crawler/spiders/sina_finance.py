@@ -49,6 +49,7 @@ from extractors.clean import CHINA_TZ
 ROLL_REFERER = "https://finance.sina.com.cn/roll/"
 # answers an article request hands to the pipeline rather than to the errback
 ARTICLE_STATUSES = [304, 404, 410]
+ARTICLE_PRIORITY = 1
 
 
 class SinaFinanceSpider(scrapy.Spider):
@@ -122,6 +123,8 @@ class SinaFinanceSpider(scrapy.Spider):
             errback=self.article_failed,
             cb_kwargs={"discovered_from": discovered_from, "discovery": discovery},
             meta={"handle_httpstatus_list": ARTICLE_STATUSES},
+            # a page's articles before the next roll page: the queue stays one page deep, not the whole channel
+            priority=ARTICLE_PRIORITY,
         )
 
     def _roll_unusable(self, pageid: int, lid: int, page: int, why: str) -> None:
