@@ -125,9 +125,11 @@ def test_export_cli_prints_jsonl(tmp_path):
     expected_keys = {
         "url", "canonical_url", "title", "published_at", "source", "source_url", "authors", "editor",
         "original_title", "body", "images", "symbols", "language", "site", "fetched_at", "extractor",
+        "removed_at", "removed_status",
     }  # fmt: skip
     assert set(record) == expected_keys
     assert record["title"] == "标题"
+    assert record["removed_at"] is None and record["removed_status"] is None
 
 
 def test_export_cli_rejects_bad_input(tmp_path):
