@@ -18,6 +18,10 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_TIMES = 2
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+# Plain priority order, so a roll page's articles (priority 1) go before the next roll page: Scrapy's
+# default per-host queue would serve the idle roll-API host first and let discovery run thousands of
+# requests ahead of the downloads (the soak benchmark measured ~25,000 queued, +66 MiB).
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.ScrapyPriorityQueue"
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8",
     "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
