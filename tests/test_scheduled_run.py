@@ -57,6 +57,7 @@ class SinaSite:
         ]
         self.bodies = {_http(f.url): f.body for f in LISTED}
         self.delay = delay
+        self.page_size = 50  # items per roll-API page, as Sina's
         self.server = local_server(self.respond)
 
     def respond(self, url: str) -> tuple[int, dict, bytes]:
@@ -64,7 +65,7 @@ class SinaSite:
             return 404, {}, b""
         if url.startswith(PROXIED_ROLL_API):
             page = int(re.search(r"[?&]page=(\d+)", url).group(1))
-            items = self.items[(page - 1) * 50 : page * 50]
+            items = self.items[(page - 1) * self.page_size : page * self.page_size]
             return 200, {"Content-Type": "application/json"}, roll_api_body(items)
         if url in self.bodies:
             time.sleep(self.delay)
@@ -189,6 +190,22 @@ def test_new_items_are_fetched_and_paging_stops_at_the_watermark(tmp_path, local
     assert "new 3," in _summary(second.stdout)
     assert sorted(site.article_requests(asked)) == sorted(item["url"] for item in site.items[:3])
     assert "reaches the last finished sweep" in second.stderr
+
+
+def test_paging_that_ends_above_the_watermark_warns_of_a_gap(tmp_path, local_server):
+    site = SinaSite(local_server)
+    site.page_size = 2
+    everything = site.items
+    site.items = everything[4:]
+    database_url = f"sqlite:///{tmp_path / 'caixun.db'}"
+    first = run_crawler(*_run_args(tmp_path, database_url), env=site.env())
+    assert first.returncode == 0, first.stderr[-3000:]
+    site.items = everything  # four newer items, two per page; one page allowed
+    second = run_crawler(*_run_args(tmp_path, database_url, "-a", "max_pages=1"), env=site.env())
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "new 2," in _summary(second.stdout)
+    assert "roll channel 153:2516: paging ended before the last finished sweep" in second.stderr
+    assert "'caixun/incremental/gap': 1" in second.stderr
 
 
 def test_a_changed_mtime_fetches_that_article_again(tmp_path, local_server):

@@ -61,6 +61,7 @@ class IncrementalMiddleware:
         self.retry_runs = retry_runs
         self.newest: dict[str, datetime] = {}  # channel → newest ctime on its first page this run
         self.watermarks: dict[str, datetime | None] = {}
+        self.reached: set[str] = set()  # channels whose paging came down to their watermark
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
@@ -149,13 +150,23 @@ class IncrementalMiddleware:
         if roll["page"] == 1 and roll.get("newest"):
             self.newest[channel] = roll["newest"]
         mark = self.watermarks[channel]
-        return mark is not None and roll.get("oldest") is not None and roll["oldest"] <= mark
+        if mark is not None and roll.get("oldest") is not None and roll["oldest"] <= mark:
+            self.reached.add(channel)
+            return True
+        return False
 
     def spider_closed(self, spider, reason: str) -> None:
         if reason != "finished":
             logger.info("the crawl ended by %r: no roll watermark moves, the next run sweeps again", reason)
             return
         failed = getattr(spider, "failed_channels", {})
+        for channel in self.newest.keys() - self.reached - failed.keys():
+            if self.watermarks.get(channel) is not None:  # max_pages or since ended paging above it
+                self.stats.inc_value("caixun/incremental/gap")
+                logger.warning(
+                    "roll channel %s: paging ended before the last finished sweep (%s); items listed between "
+                    "are not fetched: give a larger max_pages", channel, self.watermarks[channel].isoformat(),
+                )  # fmt: skip
         try:
             with self.store.sessions.begin() as session:
                 for channel, newest in self.newest.items():
