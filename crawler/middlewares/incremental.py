@@ -159,6 +159,10 @@ class IncrementalMiddleware:
         if reason != "finished":
             logger.info("the crawl ended by %r: no roll watermark moves, the next run sweeps again", reason)
             return
+        if self.stats.get_value("caixun/failure/database"):
+            # failures during the outage went unrecorded: only a new sweep finds those pages again
+            logger.info("the database was unreachable during the run: no roll watermark moves")
+            return
         failed = getattr(spider, "failed_channels", {})
         for channel in self.newest.keys() - self.reached - failed.keys():
             if self.watermarks.get(channel) is not None:  # max_pages or since ended paging above it
