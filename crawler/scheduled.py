@@ -32,6 +32,7 @@ from crawler.runlock import RunLock
 from crawler.spool import Spool
 from crawler.store import UNREACHABLE, CrawlStore
 from storage import mask_url, resolve_database_url
+from storage.migrate import OutdatedSchema
 
 logger = logging.getLogger("crawler.run")
 
@@ -141,8 +142,11 @@ def main(args: argparse.Namespace) -> int:
             store = CrawlStore(database_url)
             spooled = ingest_spool(store, Spool(settings.get("CAIXUN_SPOOL_DIR") or None))
             store.close()
+        except OutdatedSchema as exc:  # a decision for the operator, not an outage
+            logger.error("%s", exc)
+            return exitcodes.FAILED
         except (RuntimeError, *UNREACHABLE) as exc:
-            logger.error("the database %s is unusable, nothing crawled: %s", shown, exc)
+            logger.error("the database %s is unreachable, nothing crawled: %s", shown, exc)
             return exitcodes.DATABASE
         if spooled:
             logger.info("ingested %d page(s) spooled while the database was unreachable", spooled)

@@ -422,3 +422,17 @@ def test_bad_arguments_are_usage_errors(tmp_path):
     result = run_crawler("run", "no_such_spider", "--database-url", f"sqlite:///{tmp_path / 'x.db'}")
     assert result.returncode == exitcodes.USAGE
     assert "no spider 'no_such_spider'" in result.stderr
+
+
+def test_an_outdated_schema_is_refused_with_the_upgrade_command(tmp_path):
+    from storage.migrate import upgrade
+
+    database_url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(database_url, create=False)
+    upgrade(engine, "0003")
+    engine.dispose()
+    result = run_crawler(*_run_args(tmp_path, database_url))
+    assert result.returncode == exitcodes.FAILED, result.stderr[-3000:]
+    assert "has schema revision 0003" in result.stderr and "python -m storage upgrade" in result.stderr
+    assert "Spider opened" not in result.stderr
+
