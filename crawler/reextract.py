@@ -41,7 +41,6 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
@@ -50,18 +49,17 @@ from warcio.bufferedreaders import BufferedReader
 
 from extractors import NotAnArticle, Page, all_rules, extract
 from extractors.clean import CHINA_TZ
-from storage import make_engine, mask_url, resolve_database_url, session_factory
+from storage import mask_url, resolve_database_url, session_factory
 from storage.archive import (
     ArchivedFetch,
     archived_fetches,
     count_archived_fetches,
 )
-from storage.db import DatabaseURLError
+from storage.db import DatabaseURLError, MissingDatabase, reader_engine
 from storage.migrate import OutdatedSchema
 from storage.write import upsert_article_with_id
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
 logger = logging.getLogger(__name__)
@@ -235,19 +233,6 @@ def reextract(
 # --- command -----------------------------------------------------------------------------------------------------
 
 
-class MissingDatabase(RuntimeError):
-    pass
-
-
-def _existing_database(url: str) -> Engine:
-    """An engine on a database that exists: a SQLite file that is not there is an error, not a new store."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        if not Path(parsed.database).exists():
-            raise MissingDatabase(f"no database at {parsed.database}: crawl first, or check --database-url")
-    return make_engine(url)
-
-
 def main(args: argparse.Namespace) -> int:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -258,7 +243,7 @@ def main(args: argparse.Namespace) -> int:
         return 2
     warc_dirs = args.warc_dir or default_warc_dirs()
     try:
-        engine = _existing_database(url)
+        engine = reader_engine(url)
         try:
             with logging_redirect_tqdm():
                 tally = reextract(

@@ -22,14 +22,12 @@ import sys
 import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import date
-from pathlib import Path
 from typing import TextIO
 
 from alembic.util.exc import CommandError
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from storage.db import DatabaseURLError, make_engine, mask_url, resolve_database_url
+from storage.db import DatabaseURLError, MissingDatabase, make_engine, mask_url, reader_engine, resolve_database_url
 from storage.migrate import OutdatedSchema, upgrade
 from storage.query import (
     EXPORT_FIELDS,
@@ -199,22 +197,9 @@ def _write_grid(rows: list[list[str]], out: TextIO) -> None:
 # --- commands ----------------------------------------------------------------------------------------------------
 
 
-class MissingDatabase(RuntimeError):
-    pass
-
-
-def _reader_engine(url: str):
-    """An engine for reading: a SQLite file that is not there is an error, not a new empty store."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        if not Path(parsed.database).exists():
-            raise MissingDatabase(f"no database at {parsed.database}: crawl first, or check --database-url")
-    return make_engine(url)
-
-
 def _query(url: str, args: argparse.Namespace, out: TextIO) -> None:
     records = query(
-        _reader_engine(url), site=args.site, since=args.since, until=args.until, symbol=args.symbol,
+        reader_engine(url), site=args.site, since=args.since, until=args.until, symbol=args.symbol,
         search=args.search, limit=args.limit,
     )  # fmt: skip
     if args.format == "jsonl":
@@ -226,7 +211,7 @@ def _query(url: str, args: argparse.Namespace, out: TextIO) -> None:
 
 
 def _stats(url: str, args: argparse.Namespace, out: TextIO) -> None:
-    summary = stats(_reader_engine(url), days=args.days)
+    summary = stats(reader_engine(url), days=args.days)
     if args.format == "json":
         out.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     else:
@@ -234,11 +219,11 @@ def _stats(url: str, args: argparse.Namespace, out: TextIO) -> None:
 
 
 def _export(url: str, args: argparse.Namespace, out: TextIO) -> None:
-    write_jsonl(iter_articles(_reader_engine(url), site=args.site), out)
+    write_jsonl(iter_articles(reader_engine(url), site=args.site), out)
 
 
 def _count(url: str, _args: argparse.Namespace, out: TextIO) -> None:
-    out.write(f"{count_articles(_reader_engine(url))}\n")
+    out.write(f"{count_articles(reader_engine(url))}\n")
 
 
 def _upgrade(url: str, _args: argparse.Namespace, out: TextIO) -> None:

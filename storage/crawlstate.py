@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.db import upsert_insert
 from storage.models import PageState, RollWatermark, StoredArticle
 
 # outcomes after which a page needs no fetch until the roll API says it changed
@@ -38,14 +38,6 @@ class KnownPage:
 
     def given_up(self, max_failures: int) -> bool:
         return self.outcome in RETRIED_OUTCOMES and self.failures >= max_failures
-
-
-def _insert_for(session: Session):
-    dialect = session.get_bind().dialect.name
-    try:
-        return {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
-    except KeyError:
-        raise NotImplementedError(f"crawl state is implemented for SQLite and PostgreSQL, not {dialect}") from None
 
 
 def known_pages(session: Session, urls: Iterable[str]) -> dict[str, KnownPage]:
@@ -78,7 +70,7 @@ def record_page(
     (not_article counts as one too: see RETRIED_OUTCOMES)."""
     values = dict(url=url, outcome=outcome, status=status, error=error, last_fetched_at=fetched_at)
     if outcome in RETRIED_OUTCOMES:
-        statement = _insert_for(session)(PageState).values(**values, failures=1)
+        statement = upsert_insert(session)(PageState).values(**values, failures=1)
         statement = statement.on_conflict_do_update(
             index_elements=[PageState.url],
             set_=dict(outcome=outcome, status=status, error=error, last_fetched_at=fetched_at,
@@ -92,7 +84,7 @@ def record_page(
             good["article_id"] = article_id
         if roll_mtime is not None:
             good["roll_mtime"] = roll_mtime
-        statement = _insert_for(session)(PageState).values(**good)
+        statement = upsert_insert(session)(PageState).values(**good)
         statement = statement.on_conflict_do_update(
             index_elements=[PageState.url], set_={k: v for k, v in good.items() if k != "url"}
         )
@@ -139,7 +131,7 @@ def set_watermark(session: Session, spider: str, channel: str, newest_ctime: dat
     if current is not None and current >= newest_ctime:
         return
     values = dict(spider=spider, channel=channel, newest_ctime=newest_ctime, updated_at=at)
-    statement = _insert_for(session)(RollWatermark).values(**values)
+    statement = upsert_insert(session)(RollWatermark).values(**values)
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[RollWatermark.spider, RollWatermark.channel],

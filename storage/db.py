@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,6 +17,10 @@ DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_DIR / 'data' / 'caixun.db'}"
 
 class DatabaseURLError(ValueError):
     pass
+
+
+class MissingDatabase(RuntimeError):
+    """A reader was pointed at a SQLite file that does not exist."""
 
 
 def resolve_database_url(url: str | None = None) -> str:
@@ -73,3 +78,21 @@ def make_engine(url: str | None = None, *, create: bool = True) -> Engine:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def reader_engine(url: str) -> Engine:
+    """An engine for reading: a SQLite file that is not there is an error, not a new empty store."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).exists():
+            raise MissingDatabase(f"no database at {parsed.database}: crawl first, or check --database-url")
+    return make_engine(url)
+
+
+def upsert_insert(session: Session):
+    """The dialect's INSERT, which has on_conflict_do_update: SQLite's or PostgreSQL's."""
+    dialect = session.get_bind().dialect.name
+    try:
+        return {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
+    except KeyError:
+        raise NotImplementedError(f"upserts are implemented for SQLite and PostgreSQL, not {dialect}") from None

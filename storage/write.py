@@ -15,10 +15,10 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import delete, insert, select, union, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage import fingerprint
+from storage.db import upsert_insert
 from storage.models import ArticleRevision, ArticleSymbol, StoredArticle
 
 if TYPE_CHECKING:
@@ -124,15 +124,11 @@ def upsert_article_with_id(
         return "unchanged", existing.id
     if existing is not None and (existing.title != values["title"] or existing.body != values["body"]):
         _keep_revision(session, existing, replaced_at=changed_at)
-    dialect = session.get_bind().dialect.name
-    insert_for = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(dialect)
-    if insert_for is None:
-        raise NotImplementedError(f"upsert is implemented for SQLite and PostgreSQL, not {dialect}")
     changed = {**values, **_dedup_values(article.body), "fetched_at": fetched_at, "updated_at": changed_at}
     if refetch:  # the page answered: fetched now, and not removed
         changed.update(last_fetched_at=fetched_at, removed_at=None, removed_status=None)
     statement = (
-        insert_for(StoredArticle)
+        upsert_insert(session)(StoredArticle)
         .values(canonical_url=key, first_seen_at=fetched_at, **{"last_fetched_at": fetched_at, **changed})
         .on_conflict_do_update(index_elements=[StoredArticle.canonical_url], set_=changed)
         .returning(StoredArticle.id)
