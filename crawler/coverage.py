@@ -25,6 +25,10 @@ class Coverage:
     present: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIELDS, 0))
     missing_samples: dict[str, list[str]] = field(default_factory=lambda: {f: [] for f in FIELDS})
 
+    def add_missing(self, url: str) -> None:
+        """An article URL that gave no article: every field missing."""
+        self.add(Article(url=url))
+
     def add(self, article: Article) -> None:
         self.articles += 1
         for name in FIELDS:

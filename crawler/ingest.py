@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 
-from crawler.items import FetchedPage, FetchFailed
+from crawler.items import FetchedPage, FetchFailed, roll_mtime
 from extractors import Article, NotAnArticle, Page, extract
 from storage.crawlstate import mark_removed, record_page
 from storage.models import PageState, StoredArticle
@@ -36,11 +35,6 @@ class Stored:
     outcome: str
     article: Article | None = None
     error: str | None = None
-
-
-def _roll_mtime(page: FetchedPage | FetchFailed) -> datetime | None:
-    mtime = (page.discovery or {}).get("mtime")
-    return datetime.fromisoformat(mtime) if mtime else None
 
 
 def _header(page: FetchedPage, name: str) -> str | None:
@@ -102,7 +96,7 @@ def store_page(session: Session, page: FetchedPage, extracted: Stored | None, cr
         fetched_at=page.fetched_at,
         article_id=article_id,
         status=page.status,
-        roll_mtime=_roll_mtime(page),
+        roll_mtime=roll_mtime(page.discovery),
         etag=_header(page, "ETag"),
         last_modified=_header(page, "Last-Modified"),
         error=result.error,

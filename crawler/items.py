@@ -5,6 +5,21 @@ from __future__ import annotations
 import base64
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scrapy import Request
+
+
+def requested_url(request: Request) -> str:
+    """The URL first asked for, before any redirect: page states and fetches are keyed on it."""
+    return (request.meta.get("redirect_urls") or [request.url])[0]
+
+
+def roll_mtime(discovery: dict | None) -> datetime | None:
+    """The roll API's mtime of a discovered article (RollItem.as_meta keeps it as ISO text)."""
+    mtime = (discovery or {}).get("mtime")
+    return datetime.fromisoformat(mtime) if mtime else None
 
 
 @dataclass

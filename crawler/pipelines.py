@@ -29,7 +29,6 @@ from crawler.ingest import extract_page, store_failure, store_page
 from crawler.items import FetchedPage, FetchFailed
 from crawler.spool import Spool
 from crawler.store import UNREACHABLE, CrawlStore, mark_run_failed
-from extractors import Article
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -75,22 +74,18 @@ class ArticlePipeline:
         if not isinstance(item, FetchedPage):
             return item
         extracted = extract_page(item) if item.status == 200 else None
-        if extracted is not None:
-            self._count_coverage(extracted.article, item.url)
-            if extracted.article is not None and extracted.article.warnings:
+        if extracted is not None and extracted.article is not None:
+            self.coverage.add(extracted.article)
+            if extracted.article.warnings:
                 logger.warning("%s: %s", item.url, "; ".join(extracted.article.warnings))
+        elif extracted is not None:
+            self.coverage.add_missing(item.url)
         outcome = self._store_page(item, extracted)
         self.stats.inc_value(f"caixun/storage/{outcome}")
         if extracted is not None and extracted.article is not None:
             self.stats.inc_value(f"caixun/extract/{extracted.article.extractor.split('@')[0]}")
             return extracted.article
         raise DropItem(f"{outcome}: {item.url}" + (f" ({extracted.error})" if extracted and extracted.error else ""))
-
-    def _count_coverage(self, article: Article | None, url: str) -> None:
-        if article is not None:
-            self.coverage.add(article)
-        else:  # an article URL that gave no article counts as one with every field missing
-            self.coverage.add(Article(url=url, title=None, body="", extractor="none"))
 
     def _database_usable(self) -> bool:
         if self.database_down_at is None:

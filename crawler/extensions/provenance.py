@@ -25,7 +25,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response, TextResponse
 
 from crawler.exitcodes import exit_code_for
-from crawler.logmasking import mask_credentials
+from crawler.items import requested_url
+from crawler.logmasking import mask_data
 from crawler.store import UNREACHABLE, CrawlStore
 from storage.provenance import finish_run, record_fetch, start_run
 
@@ -47,17 +48,9 @@ def _declared_charset(content_type: str | None) -> str | None:
     return None
 
 
-def _json_safe(value):
-    """Stats or arguments as JSON, with any credentials in strings masked."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, str):
-        return mask_credentials(value)
-    return value
+def _json_safe(stats: dict) -> dict:
+    """Stats or arguments as stored: times as ISO text, credentials in any string masked."""
+    return mask_data({k: v.isoformat() if isinstance(v, (datetime, date)) else v for k, v in stats.items()})
 
 
 class ProvenanceExtension:
@@ -100,7 +93,7 @@ class ProvenanceExtension:
         kwargs = request.cb_kwargs or {}
         fields = dict(
             crawl_run_id=self.store.run_id,
-            requested_url=(request.meta.get("redirect_urls") or [request.url])[0],
+            requested_url=requested_url(request),
             final_url=response.url,
             status=response.status,
             content_type=content_type,

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 
+from crawler.items import roll_mtime
 from crawler.store import UNREACHABLE, CrawlStore
 from storage.crawlstate import KnownPage, known_pages, pages_to_retry, set_watermark, watermark
 
@@ -135,8 +136,7 @@ class IncrementalMiddleware:
             return None
         if known is None or not known.settled:
             return request
-        mtime = request.cb_kwargs["discovery"].get("mtime")
-        mtime = datetime.fromisoformat(mtime) if mtime else None
+        mtime = roll_mtime(request.cb_kwargs["discovery"])
         if mtime is None or (known.roll_mtime is not None and mtime <= known.roll_mtime):
             self.stats.inc_value("caixun/incremental/skipped")
             return None

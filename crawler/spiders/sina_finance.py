@@ -32,7 +32,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.fetcherrors import failure_message, failure_reason
-from crawler.items import FetchedPage, FetchFailed
+from crawler.items import FetchedPage, FetchFailed, requested_url
 from crawler.rollapi import (
     DEFAULT_CHANNELS,
     ROLL_API,
@@ -188,7 +188,7 @@ class SinaFinanceSpider(scrapy.Spider):
         response = getattr(failure.value, "response", None)
         kwargs = request.cb_kwargs or {}
         yield FetchFailed(
-            url=(request.meta.get("redirect_urls") or [request.url])[0],
+            url=requested_url(request),
             reason=failure_reason(failure),
             message=failure_message(failure),
             fetched_at=datetime.now(timezone.utc),
@@ -203,7 +203,7 @@ class SinaFinanceSpider(scrapy.Spider):
         request = response.request
         yield FetchedPage(
             url=response.url,
-            request_url=(request.meta.get("redirect_urls") or [request.url])[0] if request else response.url,
+            request_url=requested_url(request) if request else response.url,
             status=response.status,
             headers={k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()},
             body=response.body,
