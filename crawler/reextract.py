@@ -37,7 +37,7 @@ import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,7 +48,6 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader
 
 from extractors import NotAnArticle, Page, all_rules, extract
-from extractors.clean import CHINA_TZ
 from storage import mask_url, resolve_database_url, session_factory
 from storage.archive import (
     ArchivedFetch,
@@ -57,6 +56,7 @@ from storage.archive import (
 )
 from storage.db import DatabaseURLError, MissingDatabase, reader_engine
 from storage.migrate import OutdatedSchema
+from storage.query import day_start
 from storage.write import upsert_article_with_id
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ def _china_day(value: str) -> datetime:
     """YYYY-MM-DD as the start of that day in China time (like the spider's `since`)."""
     try:
         if _DATE.fullmatch(value):
-            return datetime.combine(date.fromisoformat(value), time(), CHINA_TZ)
+            return day_start(date.fromisoformat(value))
     except ValueError:
         pass
     raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}")

@@ -176,5 +176,5 @@ class IncrementalMiddleware:
                 for channel, newest in self.newest.items():
                     if channel not in failed:
                         set_watermark(session, spider.name, channel, newest, datetime.now(timezone.utc))
-        except Exception as exc:  # the database may be gone; the next run just sweeps further
+        except UNREACHABLE as exc:  # the database is gone again; the next run just sweeps further
             logger.warning("could not save the roll watermarks: %s", exc)
