@@ -19,8 +19,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from storage import mask_url
+from storage.db import DATA_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def _advisory_key(spider: str) -> int:
@@ -41,7 +41,7 @@ class RunLock:
                 path = Path(f"{url.database}.{spider}.lock")
             else:
                 name = hashlib.sha256(mask_url(database_url).encode()).hexdigest()[:16]
-                path = Path(lock_dir or PROJECT_DIR / "data" / "locks") / f"{spider}-{name}.lock"
+                path = Path(lock_dir or DATA_DIR / "locks") / f"{spider}-{name}.lock"
             self.path = path
             self.where = f"lock file {path}"
         self._connection = None

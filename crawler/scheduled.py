@@ -20,7 +20,6 @@ import argparse
 import logging
 import sys
 import time
-from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
@@ -32,13 +31,13 @@ from crawler.runlock import RunLock
 from crawler.spool import Spool
 from crawler.store import UNREACHABLE, CrawlStore
 from storage import mask_url, resolve_database_url
+from storage.db import DATA_DIR
 from storage.migrate import OutdatedSchema
 
 logger = logging.getLogger("crawler.run")
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 RUN_MAX_PAGES = 10
-DEFAULT_WARC_DIR = PROJECT_DIR / "data" / "warc"
+DEFAULT_WARC_DIR = DATA_DIR / "warc"
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:

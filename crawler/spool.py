@@ -19,11 +19,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from crawler.items import FetchedPage
+from storage.db import DATA_DIR
 
 logger = logging.getLogger(__name__)
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_SPOOL_DIR = PROJECT_DIR / "data" / "spool"
+DEFAULT_SPOOL_DIR = DATA_DIR / "spool"
 
 
 class Spool:

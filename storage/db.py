@@ -12,7 +12,8 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_DIR / 'data' / 'caixun.db'}"
+DATA_DIR = PROJECT_DIR / "data"  # the default database, and the crawler's spool, locks and WARC archives
+DEFAULT_DATABASE_URL = f"sqlite:///{DATA_DIR / 'caixun.db'}"
 
 
 class DatabaseURLError(ValueError):
