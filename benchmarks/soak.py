@@ -294,7 +294,9 @@ def roll_body(pages: list[SyntheticPage]) -> bytes:
         }
         for p in pages
     ]
-    return json.dumps({"result": {"status": {"code": 0, "msg": ""}, "data": items}}, ensure_ascii=False).encode()
+    from tests.helpers import roll_api_body
+
+    return roll_api_body(items)
 
 
 def _gzip_record(url: str, content_type: str, body: bytes) -> bytes:
