@@ -106,7 +106,6 @@ class LocalServer:
 
     def __init__(self, respond: Callable[..., object]) -> None:
         self.respond = respond
-        self.requests: list[str] = []
         self.received: list[Received] = []
         self._lock = threading.Lock()
         try:
@@ -119,7 +118,6 @@ class LocalServer:
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 headers = dict(self.headers.items())
                 with server._lock:
-                    server.requests.append(self.path)
                     server.received.append(Received(self.path, headers))
                 answer = server.respond(self.path, headers) if wants_headers else server.respond(self.path)
                 try:
@@ -159,6 +157,11 @@ class LocalServer:
 
         self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def requests(self) -> list[str]:
+        """The paths asked for, in arrival order."""
+        return [r.path for r in self.received]
 
     def hits(self, path: str) -> int:
         """How many requests asked for this path."""
