@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from crawler.listing import DEFAULT_FUTURE_SKEW, BadValue, checked_url, epoch_time
 
 ROLL_API = "https://feed.mix.sina.com.cn/api/roll/get"
 PAGE_SIZE = 50  # the API clamps larger values to 50
+MAX_TEXT = 1000  # characters kept of a title, intro or media name
+MAX_ITEMS = 500  # entries read from one answer (CAIXUN_MAX_LIST_ITEMS): Sina sends 50; more is not a roll page
 
 # pageid:lid pairs of the finance channels
 DEFAULT_CHANNELS: tuple[tuple[int, int], ...] = (
@@ -72,25 +76,40 @@ def parse_channels(text: str) -> list[tuple[int, int]]:
     return channels
 
 
-def epoch(value: object) -> datetime | None:
-    """Epoch seconds as int, float or digit string → aware UTC datetime; else None."""
-    if isinstance(value, bool) or value in (None, ""):
-        return None
-    try:
-        seconds = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    if seconds <= 0:
-        return None
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
-
-
 def _text(value: object) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
+    """A text field as storable text: stripped, cut at MAX_TEXT, without NULs or lone surrogates
+    (PostgreSQL refuses both, also inside JSON)."""
+    if not isinstance(value, str):
+        return None
+    text = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8").strip()
+    return text[:MAX_TEXT] or None
 
 
-def parse_roll_page(body: bytes | str) -> list[RollItem]:
-    """The items of one roll-API answer. Raises RollApiError for anything else."""
+@dataclass
+class RollPage:
+    """One roll-API answer: the usable items in feed order, and what was wrong with the rest."""
+
+    items: list[RollItem] = field(default_factory=list)
+    bad_items: list[str] = field(default_factory=list)  # why each skipped entry could not be used
+    bad_times: list[str] = field(default_factory=list)  # times ignored (their items are kept)
+    capped: int = 0  # entries past max_items, not read
+
+
+def parse_roll_page(
+    body: bytes | str,
+    *,
+    now: datetime | None = None,
+    max_items: int = MAX_ITEMS,
+    skew: timedelta = DEFAULT_FUTURE_SKEW,
+) -> RollPage:
+    """The items of one roll-API answer. Raises RollApiError for an answer that is not a roll page.
+
+    Entries are untrusted (crawler.listing): one without a usable URL is skipped
+    and reported in bad_items; a ctime or mtime that is not a number, not
+    finite, before 1995 or later than `now` (default: the current time) plus
+    `skew` is ignored (None) and reported in bad_times. At most max_items
+    entries are read; the rest are counted in capped.
+    """
     try:
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -106,19 +125,31 @@ def parse_roll_page(body: bytes | str) -> list[RollItem]:
     entries = result.get("data") or []
     if not isinstance(entries, list):
         raise RollApiError("'result.data' is not a list")
-    items = []
-    for entry in entries:
-        url = _text(entry.get("url")) if isinstance(entry, dict) else None
-        if not url:
+    now = now or datetime.now(timezone.utc)
+    page = RollPage(capped=max(0, len(entries) - max_items))
+    for number, entry in enumerate(entries[:max_items], 1):
+        if not isinstance(entry, dict):
+            page.bad_items.append(f"item {number}: not an object")
             continue
-        items.append(
+        try:
+            url = checked_url(entry.get("url"))
+        except BadValue as exc:
+            page.bad_items.append(f"item {number}: {exc}")
+            continue
+        times = {}
+        for name in ("ctime", "mtime"):
+            try:
+                times[name] = epoch_time(entry.get(name), now=now, skew=skew)
+            except BadValue as exc:
+                page.bad_times.append(f"item {number} {name} {exc}")
+                times[name] = None
+        page.items.append(
             RollItem(
                 url=url,
                 title=_text(entry.get("title")),
                 intro=_text(entry.get("intro")),
                 media_name=_text(entry.get("media_name")),
-                ctime=epoch(entry.get("ctime")),
-                mtime=epoch(entry.get("mtime")),
+                **times,
             )
         )
-    return items
+    return page

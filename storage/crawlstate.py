@@ -126,10 +126,12 @@ def watermark(session: Session, spider: str, channel: str) -> datetime | None:
 
 
 def set_watermark(session: Session, spider: str, channel: str, newest_ctime: datetime, at: datetime) -> None:
-    """Move the channel's watermark up to newest_ctime (never down)."""
-    current = watermark(session, spider, channel)
-    if current is not None and current >= newest_ctime:
-        return
+    """Set the channel's watermark to the newest item of a finished sweep.
+
+    It may move down as well as up: a lower watermark only makes the next sweep
+    page further, while one stuck too high (a bad listed time) would stop every
+    sweep at page 1.
+    """
     values = dict(spider=spider, channel=channel, newest_ctime=newest_ctime, updated_at=at)
     statement = upsert_insert(session)(RollWatermark).values(**values)
     session.execute(

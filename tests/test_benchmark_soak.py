@@ -35,7 +35,7 @@ def test_synthetic_pages_are_distinct_sina_articles(material):
 def test_roll_body_lists_the_pages_newest_first(material):
     templates, pool, _ = material
     pages = [soak.synthesize(n, templates, pool) for n in range(1, 51)]
-    items = parse_roll_page(soak.roll_body(pages))
+    items = parse_roll_page(soak.roll_body(pages)).items
     assert [i.url for i in items] == [p.url for p in pages]
     assert items[0].title == pages[0].title and items[0].ctime > items[-1].ctime
 

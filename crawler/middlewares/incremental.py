@@ -9,7 +9,10 @@ Spider middleware over the roll-API callbacks' output:
 - paging stops at the first page that reaches a channel's watermark: the
   newest item of the last sweep that finished (caixun/incremental/caught_up).
   A sweep that is interrupted (SIGKILL, ban, shutdown) moves no watermark, so
-  the next run pages down to where the last finished sweep began again;
+  the next run pages down to where the last finished sweep began again. A
+  watermark later than our clock (plus CAIXUN_LIST_TIME_SKEW) or than the
+  channel's newest listed item is not trusted: the run sweeps up to max_pages
+  and sets it afresh, down if need be (caixun/incremental/watermark_reset);
 - at start, pages whose last fetch failed or gave no article are requested
   again, up to CAIXUN_RETRY_FAILED_RUNS runs in a row
   (caixun/incremental/retried); after that they are left alone, also when
@@ -18,6 +21,7 @@ Spider middleware over the roll-API callbacks' output:
 Settings read:
   CAIXUN_INCREMENTAL          False fetches everything discovered (default True)
   CAIXUN_RETRY_FAILED_RUNS    runs in a row a failed page is retried (default 3)
+  CAIXUN_LIST_TIME_SKEW       seconds a listed time may lie ahead of our clock (default 3600)
 Request meta read: caixun_roll ({"channel", "page", "newest", "oldest"}, set by the spider).
 """
 
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +37,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.items import roll_mtime
+from crawler.listing import list_time_skew
 from crawler.store import UNREACHABLE, CrawlStore
 from storage.crawlstate import KnownPage, known_pages, pages_to_retry, set_watermark, watermark
 
@@ -55,7 +60,7 @@ def conditional_headers(page: KnownPage) -> dict[str, str]:
 
 
 class IncrementalMiddleware:
-    def __init__(self, crawler: Crawler, store: CrawlStore, retry_runs: int) -> None:
+    def __init__(self, crawler: Crawler, store: CrawlStore, retry_runs: int, skew: timedelta) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
         self.store = store
@@ -63,6 +68,8 @@ class IncrementalMiddleware:
         self.newest: dict[str, datetime] = {}  # channel → newest ctime on its first page this run
         self.watermarks: dict[str, datetime | None] = {}
         self.reached: set[str] = set()  # channels whose paging came down to their watermark
+        self.reset: set[str] = set()  # channels whose stored watermark was not trusted this run
+        self.skew = skew
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
@@ -71,7 +78,8 @@ class IncrementalMiddleware:
         store = CrawlStore.of(crawler)
         if store is None:
             raise NotConfigured("storage is off: nothing to be incremental against")
-        middleware = cls(crawler, store, crawler.settings.getint("CAIXUN_RETRY_FAILED_RUNS", 3))
+        settings = crawler.settings
+        middleware = cls(crawler, store, settings.getint("CAIXUN_RETRY_FAILED_RUNS", 3), list_time_skew(settings))
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
@@ -137,7 +145,10 @@ class IncrementalMiddleware:
         if known is None or not known.settled:
             return request
         mtime = roll_mtime(request.cb_kwargs["discovery"])
-        if mtime is None or (known.roll_mtime is not None and mtime <= known.roll_mtime):
+        fetched_under = known.roll_mtime
+        if fetched_under is not None and fetched_under > self._now() + self.skew:
+            fetched_under = None  # stored by a release that trusted a future mtime: it would hide every change
+        if mtime is None or (fetched_under is not None and mtime <= fetched_under):
             self.stats.inc_value("caixun/incremental/skipped")
             return None
         self.stats.inc_value("caixun/incremental/revalidated")
@@ -146,14 +157,37 @@ class IncrementalMiddleware:
     def _reached_watermark(self, session, roll: dict) -> bool:
         channel = roll["channel"]
         if channel not in self.watermarks:
-            self.watermarks[channel] = watermark(session, self.crawler.spider.name, channel)
+            stored = watermark(session, self.crawler.spider.name, channel)
+            self.watermarks[channel] = self._trusted(channel, stored, self._now() + self.skew, "our clock")
         if roll["page"] == 1 and roll.get("newest"):
             self.newest[channel] = roll["newest"]
+            self.watermarks[channel] = self._trusted(
+                channel, self.watermarks[channel], roll["newest"], "the channel's newest listed item"
+            )
         mark = self.watermarks[channel]
         if mark is not None and roll.get("oldest") is not None and roll["oldest"] <= mark:
             self.reached.add(channel)
             return True
         return False
+
+    def _trusted(self, channel: str, mark: datetime | None, limit: datetime, what: str) -> datetime | None:
+        """The watermark, or None when it lies past `limit`: a watermark later than our clock or than the
+        feed's newest item cannot come from a sound sweep (a bad listed time, an item since withdrawn), and
+        trusting it would stop every sweep at page 1. This run then sweeps as a first run does (max_pages)
+        and sets the watermark afresh."""
+        if mark is None or mark <= limit:
+            return mark
+        self.stats.inc_value("caixun/incremental/watermark_reset")
+        self.reset.add(channel)
+        logger.warning(
+            "roll channel %s: the watermark %s is later than %s (%s): ignored; this run sweeps up to max_pages "
+            "and resets it", channel, mark.isoformat(), what, limit.isoformat(),
+        )  # fmt: skip
+        return None
+
+    @staticmethod
+    def _now() -> datetime:
+        return datetime.now(timezone.utc)
 
     def spider_closed(self, spider, reason: str) -> None:
         if reason != "finished":

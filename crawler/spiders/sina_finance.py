@@ -8,14 +8,22 @@ Arguments (-a NAME=VALUE):
              read when `channels` is given too
   url_file   a file of article URLs, one per line (lines starting with # are comments)
 
-Settings read: CAIXUN_ROLL_API_URL (default the live API; tests point it elsewhere).
+Settings read: CAIXUN_ROLL_API_URL (default the live API; tests point it elsewhere),
+CAIXUN_MAX_LIST_ITEMS (entries read from one roll-API answer, default 500),
+CAIXUN_LIST_TIME_SKEW (seconds a listed time may lie ahead of our clock, default 3600).
+
+Roll-API answers are untrusted (crawler.listing): an entry without a usable URL
+is skipped (caixun/discover/skipped/bad_item), a time that is not a number, not
+finite, before 1995 or in the future is ignored (caixun/discover/bad_time),
+entries past the cap are not read (caixun/discover/capped); the rest of the
+page is processed and one warning line says what was wrong.
 
 The spider only discovers and fetches: it yields FetchedPage items (also for
 304, 404 and 410 answers) and FetchFailed items (errors after retries), and
 crawler.pipelines.ArticlePipeline extracts and stores them. Skipping what is
 already stored is crawler.middlewares.incremental's job.
 
-A channel whose first roll-API page is unusable or empty fails the run (exit 1):
+A channel whose first roll-API page is unusable, empty or lists no usable item fails the run (exit 1):
 the finance channels always list articles, so that is an outage or a block.
 """
 
@@ -33,10 +41,13 @@ from twisted.python.failure import Failure
 
 from crawler.fetcherrors import failure_message, failure_reason
 from crawler.items import FetchedPage, FetchFailed, requested_url
+from crawler.listing import list_time_skew
 from crawler.rollapi import (
     DEFAULT_CHANNELS,
+    MAX_ITEMS,
     ROLL_API,
     RollApiError,
+    RollPage,
     channel_name,
     parse_channels,
     parse_roll_page,
@@ -90,6 +101,10 @@ class SinaFinanceSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.max_list_items = crawler.settings.getint("CAIXUN_MAX_LIST_ITEMS", MAX_ITEMS)
+        if spider.max_list_items < 1:
+            raise ValueError(f"CAIXUN_MAX_LIST_ITEMS must be at least 1, got {spider.max_list_items}")
+        spider.time_skew = list_time_skew(crawler.settings)
         crawler.signals.connect(spider._request_dropped, signal=signals.request_dropped)
         return spider
 
@@ -140,21 +155,24 @@ class SinaFinanceSpider(scrapy.Spider):
     def parse_roll(self, response: Response, pageid: int, lid: int, page: int) -> Iterator[scrapy.Request]:
         stats = self.crawler.stats
         try:
-            items = parse_roll_page(response.body)
+            listed = parse_roll_page(response.body, max_items=self.max_list_items, skew=self.time_skew)
         except RollApiError as exc:
             self._roll_unusable(pageid, lid, page, str(exc))
             return
         stats.inc_value("caixun/roll/pages")
-        if not items:
-            self.logger.info("roll API %s:%s page %d is empty, paging stops", pageid, lid, page)
+        channel = channel_name(pageid, lid)
+        self._count_untrusted(channel, page, listed)
+        if not listed.items:
+            why = f"has no usable item ({listed.bad_items[0]}; …)" if listed.bad_items else "is empty"
+            self.logger.info("roll API %s page %d %s, paging stops", channel, page, why)
             if page == 1:
-                self.failed_channels[channel_name(pageid, lid)] = "the first page is empty"
+                self.failed_channels[channel] = f"the first page {why}"
             return
-        ctimes = [item.ctime for item in items if item.ctime]
+        ctimes = [item.ctime for item in listed.items if item.ctime]
         if ctimes:  # for crawler.middlewares.incremental: where this page sits in the channel
             response.meta["caixun_roll"].update(newest=max(ctimes), oldest=min(ctimes))
         newer = 0
-        for item in items:
+        for item in listed.items:
             stats.inc_value("caixun/roll/items")
             if self.since and item.ctime and item.ctime < self.since:
                 stats.inc_value("caixun/discover/skipped/older")
@@ -164,12 +182,34 @@ class SinaFinanceSpider(scrapy.Spider):
             if kind != "article":
                 stats.inc_value(f"caixun/discover/skipped/{kind}")
                 continue
+            try:
+                request = self.article_request(item.url, discovered_from=response.url, discovery=item.as_meta())
+            except (ValueError, TypeError, UnicodeError) as exc:  # one item never costs the rest of its page
+                stats.inc_value("caixun/discover/skipped/bad_item")
+                self.logger.warning("roll API %s page %d: item %r skipped: %s", channel, page, item.url[:200], exc)
+                continue
             stats.inc_value("caixun/discover/article")
-            yield self.article_request(item.url, discovered_from=response.url, discovery=item.as_meta())
+            yield request
         if newer == 0:
-            self.logger.info("roll API %s:%s page %d: all items older than since, paging stops", pageid, lid, page)
+            self.logger.info("roll API %s page %d: all items older than since, paging stops", channel, page)
         elif page < self.max_pages:
             yield self._roll_request(pageid, lid, page + 1)
+
+    def _count_untrusted(self, channel: str, page: int, listed: RollPage) -> None:
+        """Stats and one warning for what the page listed wrong (see crawler.listing)."""
+        stats = self.crawler.stats
+        problems = []
+        if listed.bad_items:
+            stats.inc_value("caixun/discover/skipped/bad_item", len(listed.bad_items))
+            problems.append(f"{len(listed.bad_items)} unusable item(s) skipped ({'; '.join(listed.bad_items[:3])})")
+        if listed.bad_times:
+            stats.inc_value("caixun/discover/bad_time", len(listed.bad_times))
+            problems.append(f"{len(listed.bad_times)} time(s) ignored ({'; '.join(listed.bad_times[:3])})")
+        if listed.capped:
+            stats.inc_value("caixun/discover/capped", listed.capped)
+            problems.append(f"{listed.capped} item(s) past CAIXUN_MAX_LIST_ITEMS ({self.max_list_items}) not read")
+        if problems:
+            self.logger.warning("roll API %s page %d: %s", channel, page, "; ".join(problems))
 
     def closed(self, reason: str) -> None:
         if reason != "finished" or not self.failed_channels:
