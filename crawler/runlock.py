@@ -5,6 +5,13 @@ machines that share it exclude each other. SQLite (and anything else): an
 flock on a file next to the database (or in CAIXUN_LOCK_DIR). Either way the
 lock belongs to the process: PostgreSQL or the kernel frees it when the
 process ends, even by SIGKILL, so a crashed run never blocks the next one.
+
+The advisory lock's connection has the writer's time limits (`timeout`
+seconds, default crawler.store.DEFAULT_DATABASE_TIMEOUT): connecting gives up
+after storage.timeouts.CONNECT_TIMEOUT (or `timeout`, if shorter), and taking
+or releasing the lock on a server that stops answering raises OperationalError
+(storage.watchdog) instead of waiting. In between the connection idles
+unguarded for the whole crawl, as the lock must.
 """
 
 from __future__ import annotations
@@ -12,14 +19,17 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+from contextlib import nullcontext
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from storage import mask_url
+from crawler.store import DEFAULT_DATABASE_TIMEOUT, UNREACHABLE
+from storage import make_engine, mask_url
 from storage.db import DATA_DIR
+from storage.watchdog import GRACE, guarding
 
 
 
@@ -29,11 +39,16 @@ def _advisory_key(spider: str) -> int:
 
 
 class RunLock:
-    def __init__(self, spider: str, database_url: str, lock_dir: str | Path | None = None) -> None:
+    def __init__(
+        self, spider: str, database_url: str, lock_dir: str | Path | None = None,
+        timeout: float = DEFAULT_DATABASE_TIMEOUT,
+    ) -> None:  # fmt: skip
         self.spider = spider
         self.database_url = database_url
+        self.timeout = timeout
         url = make_url(database_url)
         self.postgresql = url.get_backend_name() == "postgresql"
+        self.path: Path | None = None  # the lock file, where there is one
         if self.postgresql:
             self.where = f"advisory lock in {mask_url(database_url)}"
         else:
@@ -50,13 +65,20 @@ class RunLock:
     def acquire(self) -> bool:
         """Take the lock without waiting; False if another process holds it."""
         if self.postgresql:
-            engine = create_engine(self.database_url, poolclass=NullPool)
-            connection = engine.connect()
-            taken = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": _advisory_key(self.spider)})
-            if not taken.scalar():
+            engine = make_engine(self.database_url, create=False, statement_timeout=self.timeout, poolclass=NullPool)
+            connection = engine.connect()  # a server that never answers: connect_timeout
+            try:
+                with self._guarded(connection):
+                    taken = connection.execute(
+                        text("SELECT pg_try_advisory_lock(:key)"), {"key": _advisory_key(self.spider)}
+                    ).scalar()
+                    if not taken:
+                        connection.close()
+                        return False
+                    connection.commit()  # the lock is session-level: it outlives this transaction
+            except BaseException:
                 connection.close()
-                return False
-            connection.commit()  # the lock is session-level: it outlives this transaction
+                raise
             self._connection = connection
             return True
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,10 +104,20 @@ class RunLock:
         except OSError:
             return None
 
+    def _guarded(self, connection):
+        """A server that stops answering while the lock is taken or given back: OperationalError, not a hang."""
+        if not self.timeout:
+            return nullcontext()
+        return guarding(connection.connection.dbapi_connection, self.timeout + GRACE)
+
     def release(self) -> None:
         if self._connection is not None:
-            self._connection.close()  # ends the session, which frees the advisory lock
-            self._connection = None
+            connection, self._connection = self._connection, None
+            try:
+                with self._guarded(connection):
+                    connection.close()  # ends the session, which frees the advisory lock
+            except UNREACHABLE:  # the server is gone: it frees the lock when it notices
+                pass
         if self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()

@@ -3,6 +3,17 @@
 Settings read:
   DATABASE_URL              SQLAlchemy URL; empty: $DATABASE_URL, else sqlite:///data/caixun.db
   CAIXUN_STORAGE_ENABLED    False: extract without storing (default True)
+  CAIXUN_DATABASE_TIMEOUT   seconds (default 30; 0: no limit) one database transaction of the crawl
+                            (storing a page, recording a fetch) may take. Each statement gets it as
+                            its statement timeout; on PostgreSQL, connecting gives up after 10 s (or
+                            this, if shorter), and a server that stops answering altogether (frozen,
+                            SIGSTOPped) has its connection closed by a watchdog 1 s past it
+                            (storage.watchdog). Every one of these is an OperationalError: the
+                            database counts as unreachable (UNREACHABLE below), pages are spooled
+                            and the run exits 5.
+  CAIXUN_DATABASE_RETRY_SECONDS  after the database gave no answer in time, every use of the store
+                            fails at once for this long (default 30), rather than each costing a
+                            timeout; the pipeline tries again at the same pace (crawler.pipelines).
 """
 
 from __future__ import annotations
@@ -12,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
+from crawler.folders import writable_database
 from storage import make_engine, mask_url, resolve_database_url, session_factory
 
 if TYPE_CHECKING:
@@ -19,18 +31,30 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# what an unreachable or vanished database raises; anything else is a bug and should surface
+# what an unreachable or vanished database raises (a timeout too); anything else is a bug and should surface
 UNREACHABLE = (OperationalError, InterfaceError)
+DEFAULT_DATABASE_TIMEOUT = 30.0  # CAIXUN_DATABASE_TIMEOUT: a page's transaction takes milliseconds
+DEFAULT_RETRY_SECONDS = 30.0  # CAIXUN_DATABASE_RETRY_SECONDS
+
+
+class DatabaseUnreachable(RuntimeError):
+    """The database did not answer when the store was opened (exit code 5, crawler.exitcodes)."""
 
 
 class CrawlStore:
-    def __init__(self, database_url: str) -> None:
+    def __init__(
+        self, database_url: str, timeout: float = DEFAULT_DATABASE_TIMEOUT, retry_after: float = DEFAULT_RETRY_SECONDS
+    ) -> None:
         self.database_url = database_url
+        writable_database(database_url)  # a SQLite file that cannot be written is no outage: FolderNotWritable
         try:
-            self.engine = make_engine(database_url)  # also refuses an outdated schema
+            self.engine = make_engine(  # also refuses an outdated schema
+                database_url, statement_timeout=timeout or None, watchdog=True, retry_after=retry_after
+            )
         except SQLAlchemyError as exc:
             # one clear line, password masked, instead of a bare driver traceback
-            raise RuntimeError(
+            error = DatabaseUnreachable if isinstance(exc, UNREACHABLE) else RuntimeError
+            raise error(
                 f"cannot open the database {mask_url(database_url)}: {getattr(exc, 'orig', None) or exc}"
             ) from None
         self.sessions = session_factory(self.engine)
@@ -45,7 +69,12 @@ class CrawlStore:
         store = getattr(crawler, "_caixun_store", None)
         if store is None:
             url = resolve_database_url(crawler.settings.get("DATABASE_URL") or None)
-            store = crawler._caixun_store = cls(url)
+            settings = crawler.settings
+            store = crawler._caixun_store = cls(
+                url,
+                settings.getfloat("CAIXUN_DATABASE_TIMEOUT", DEFAULT_DATABASE_TIMEOUT),
+                settings.getfloat("CAIXUN_DATABASE_RETRY_SECONDS", DEFAULT_RETRY_SECONDS),
+            )
         return store
 
     def close(self) -> None:

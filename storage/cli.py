@@ -7,8 +7,18 @@
   upgrade  create or upgrade the schema (Alembic), printing "schema at <rev> (was <rev>)"
 
 Every command takes --database-url (default: $DATABASE_URL, else data/caixun.db).
-Exit status: 0 done, 1 the database is unreachable or cannot do what was asked
-(outdated schema, no search support), 2 bad input.
+query, stats, export and count take --timeout SECONDS (default 30, 0: none): the
+longest one database statement may run; export runs one statement per batch of
+500 articles, so the limit is per batch, however long the whole export takes.
+Connecting to PostgreSQL gives up after 10 s (or the timeout, if shorter).
+
+Limits on input: --search at most 16 words of at most 64 characters; --since and
+--until from 1900-01-01 to 2999-12-31; --limit at most 1,000,000 (export gives
+everything); stats --days at most 3660.
+
+Exit status: 0 done; 1 the database is unreachable, did not answer in time, or
+cannot do what was asked (outdated schema, no search support); 2 bad input,
+including a database URL that cannot work (the message names the wrong part).
 """
 
 from __future__ import annotations
@@ -31,12 +41,19 @@ from storage.db import DatabaseURLError, MissingDatabase, make_engine, mask_url,
 from storage.migrate import OutdatedSchema, upgrade
 from storage.query import (
     EXPORT_FIELDS,
+    MAX_LIMIT,
+    MAX_STATS_DAYS,
+    BadSearch,
+    DateOutOfRange,
     SearchUnavailable,
+    check_day,
     count_articles,
     iter_articles,
     query,
+    search_terms,
     stats,
 )
+from storage.timeouts import READER_TIMEOUT, StatementTimeout
 
 DEFAULT_COLUMNS = 100  # table width when the output is not a terminal and $COLUMNS is unset
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -46,23 +63,55 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _date(value: str) -> date:
-    """A YYYY-MM-DD argument, as a date."""
+    """A YYYY-MM-DD argument, as a date within storage.query's FIRST_DAY … LAST_DAY."""
     try:
-        if _DATE.fullmatch(value):
-            return date.fromisoformat(value)
+        day = date.fromisoformat(value) if _DATE.fullmatch(value) else None
     except ValueError:
-        pass
-    raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}")
+        day = None
+    if day is None:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}")
+    try:
+        return check_day(day)
+    except DateOutOfRange as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _positive(value: str) -> int:
+def _whole_number(value: str, most: int, what: str, advice: str = "") -> int:
     try:
         number = int(value)
     except ValueError:
         number = 0
     if number < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
+    if number > most:
+        raise argparse.ArgumentTypeError(f"at most {most:,} {what}, got {value}{advice}")
     return number
+
+
+def _limit(value: str) -> int:
+    return _whole_number(value, MAX_LIMIT, "articles", ": use  python -m storage export  for everything")
+
+
+def _days(value: str) -> int:
+    return _whole_number(value, MAX_STATS_DAYS, "days (ten years)")
+
+
+def _search(value: str) -> str:
+    try:
+        search_terms(value)
+    except BadSearch as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86400:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"expected seconds from 0 (no limit) to 86400, got {value!r}")
+    return seconds
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,28 +119,35 @@ def _parser() -> argparse.ArgumentParser:
     database.add_argument(
         "--database-url", help="SQLAlchemy URL (default: $DATABASE_URL, else sqlite:///data/caixun.db)"
     )
+    reading = argparse.ArgumentParser(add_help=False, parents=[database])
+    reading.add_argument(
+        "--timeout", type=_seconds, default=READER_TIMEOUT, metavar="SECONDS",
+        help=f"longest one database statement may run (default {READER_TIMEOUT:g}; 0: no limit)",
+    )  # fmt: skip
     parser = argparse.ArgumentParser(
         prog="python -m storage", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    found = commands.add_parser("query", parents=[database], help="list articles, newest published first")
+    found = commands.add_parser("query", parents=[reading], help="list articles, newest published first")
     found.add_argument("--site", help="only this site key, e.g. sina")
     found.add_argument("--since", type=_date, help="published on or after this day (YYYY-MM-DD, China time)")
     found.add_argument("--until", type=_date, help="published on or before this day (YYYY-MM-DD, China time)")
     found.add_argument("--symbol", help="only articles marking up this security, e.g. sh600000")
-    found.add_argument("--search", help="words that must all be in the title or body, e.g. '宁德时代 电池'")
-    found.add_argument("--limit", type=_positive, default=100, help="at most this many articles (default 100)")
+    found.add_argument(
+        "--search", type=_search, help="words that must all be in the title or body, e.g. '宁德时代 电池' (16 at most)"
+    )
+    found.add_argument("--limit", type=_limit, default=100, help="at most this many articles (default 100)")
     found.add_argument("--format", choices=["table", "jsonl", "csv"], default="table", help="default table")
 
-    summary = commands.add_parser("stats", parents=[database], help="what the store holds")
-    summary.add_argument("--days", type=_positive, default=7, help="days counted per day (default 7)")
+    summary = commands.add_parser("stats", parents=[reading], help="what the store holds")
+    summary.add_argument("--days", type=_days, default=7, help="days counted per day (default 7, at most 3660)")
     summary.add_argument("--format", choices=["table", "json"], default="table", help="default table")
 
-    export = commands.add_parser("export", parents=[database], help="print every stored article")
+    export = commands.add_parser("export", parents=[reading], help="print every stored article")
     export.add_argument("--format", choices=["jsonl"], default="jsonl", help="output format (default jsonl)")
     export.add_argument("--site", help="only articles of this site key, e.g. sina")
-    commands.add_parser("count", parents=[database], help="print the number of stored articles")
+    commands.add_parser("count", parents=[reading], help="print the number of stored articles")
     commands.add_parser("upgrade", parents=[database], help="create or upgrade the database schema")
     return parser
 
@@ -199,8 +255,8 @@ def _write_grid(rows: list[list[str]], out: TextIO) -> None:
 
 def _query(url: str, args: argparse.Namespace, out: TextIO) -> None:
     records = query(
-        reader_engine(url), site=args.site, since=args.since, until=args.until, symbol=args.symbol,
-        search=args.search, limit=args.limit,
+        reader_engine(url, timeout=args.timeout), site=args.site, since=args.since, until=args.until,
+        symbol=args.symbol, search=args.search, limit=args.limit,
     )  # fmt: skip
     if args.format == "jsonl":
         write_jsonl(records, out)
@@ -211,7 +267,7 @@ def _query(url: str, args: argparse.Namespace, out: TextIO) -> None:
 
 
 def _stats(url: str, args: argparse.Namespace, out: TextIO) -> None:
-    summary = stats(reader_engine(url), days=args.days)
+    summary = stats(reader_engine(url, timeout=args.timeout), days=args.days)
     if args.format == "json":
         out.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     else:
@@ -219,11 +275,11 @@ def _stats(url: str, args: argparse.Namespace, out: TextIO) -> None:
 
 
 def _export(url: str, args: argparse.Namespace, out: TextIO) -> None:
-    write_jsonl(iter_articles(reader_engine(url), site=args.site), out)
+    write_jsonl(iter_articles(reader_engine(url, timeout=args.timeout), site=args.site), out)
 
 
-def _count(url: str, _args: argparse.Namespace, out: TextIO) -> None:
-    out.write(f"{count_articles(reader_engine(url))}\n")
+def _count(url: str, args: argparse.Namespace, out: TextIO) -> None:
+    out.write(f"{count_articles(reader_engine(url, timeout=args.timeout))}\n")
 
 
 def _upgrade(url: str, _args: argparse.Namespace, out: TextIO) -> None:
@@ -250,6 +306,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (OutdatedSchema, SearchUnavailable, CommandError, MissingDatabase) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except StatementTimeout as exc:
+        print(f"error: {exc.orig}: give --timeout SECONDS for more time (0: no limit)", file=sys.stderr)
         return 1
     except DBAPIError as exc:
         print(f"error: cannot use the database {mask_url(url)}: {str(exc.orig).strip()}", file=sys.stderr)

@@ -8,6 +8,14 @@
 Full-text search needs schema revision 0003 (storage/migrations): an FTS5
 trigram table on SQLite, pg_trgm indexes on PostgreSQL. Without it, ``query``
 with ``search`` raises SearchUnavailable, whose message names the fix.
+
+Limits, checked before the database is touched (each a ValueError naming the
+limit): a search has at most MAX_SEARCH_TERMS words of at most MAX_TERM_LENGTH
+characters (BadSearch; every word is a LIKE or trigram condition, and thousands
+of them kept PostgreSQL planning for minutes, deaf to cancels); dates lie from
+FIRST_DAY to LAST_DAY (DateOutOfRange); ``query`` returns at most MAX_LIMIT
+articles (the export streams everything); ``stats`` counts at most MAX_STATS_DAYS
+days. Statement time limits are the engine's (storage.db.reader_engine).
 """
 
 from __future__ import annotations
@@ -56,9 +64,25 @@ UPGRADE_HINT = "run  python -m storage upgrade --database-url URL  (schema revis
 _fts = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
 _TEXT_COLUMNS = (StoredArticle.title, StoredArticle.body)
 
+# Far beyond real use, far below what strains a database (see the module docstring).
+MAX_SEARCH_TERMS = 16
+MAX_TERM_LENGTH = 64  # characters: a Chinese company name is under 20, a long English word under 30
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)  # any news date; midnight China time fits every driver
+MAX_LIMIT = 1_000_000
+MAX_STATS_DAYS = 3660  # ten years of per-day counts
+EXPORT_BATCH = 500  # articles per statement of iter_articles
+
 
 class SearchUnavailable(RuntimeError):
     """The database cannot do full-text search; the message names the fix."""
+
+
+class BadSearch(ValueError):
+    """A search with too many words or too long a word; the message says the limit."""
+
+
+class DateOutOfRange(ValueError):
+    """A date bound outside FIRST_DAY … LAST_DAY."""
 
 
 def _iso(value: datetime | None, tz: timezone) -> str | None:
@@ -74,14 +98,28 @@ def article_record(row: StoredArticle) -> dict:
     return record
 
 
-def iter_articles(engine: Engine, *, site: str | None = None, batch_size: int = 500) -> Iterator[dict]:
-    """Every stored article, oldest row first, streamed in batches."""
-    statement = select(StoredArticle).order_by(StoredArticle.id)
+def iter_articles(engine: Engine, *, site: str | None = None, batch_size: int = EXPORT_BATCH) -> Iterator[dict]:
+    """Every stored article, oldest row first, in batches of `batch_size`.
+
+    Each batch is a statement of its own (the rows after the last id seen, by
+    the primary key): the engine's statement timeout bounds each batch, not the
+    whole export, which may run for hours. No article comes twice; one written
+    while the export runs may or may not be in it.
+    """
+    statement = select(StoredArticle).order_by(StoredArticle.id).limit(batch_size)
     if site:
         statement = statement.where(StoredArticle.site == site)
     with Session(engine) as session:
-        for row in session.execute(statement.execution_options(yield_per=batch_size)).scalars():
-            yield article_record(row)
+        last_id = None
+        while True:
+            batch = statement if last_id is None else statement.where(StoredArticle.id > last_id)
+            rows = session.execute(batch).scalars().all()
+            for row in rows:
+                yield article_record(row)
+            if len(rows) < batch_size:
+                return
+            last_id = rows[-1].id
+            session.expunge_all()  # the session would otherwise keep every exported row
 
 
 def count_articles(engine: Engine) -> int:
@@ -92,20 +130,36 @@ def count_articles(engine: Engine) -> int:
 # --- query -------------------------------------------------------------------------------------------------------
 
 
-def day_start(day: date) -> datetime:
-    """Midnight of a China-time day, as an aware datetime."""
+def check_day(day: date, name: str = "date") -> date:
+    """The day, if within FIRST_DAY … LAST_DAY; else DateOutOfRange naming the range."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise DateOutOfRange(f"{name} {day.isoformat()} is out of range: give a day from {FIRST_DAY} to {LAST_DAY}")
+    return day
+
+
+def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), DISPLAY_TZ)
+
+
+def day_start(day: date) -> datetime:
+    """Midnight of a China-time day, as an aware datetime; DateOutOfRange outside FIRST_DAY … LAST_DAY."""
+    return _midnight(check_day(day))
 
 
 def _aware(value: datetime, name: str) -> datetime:
     if value.tzinfo is None:
         raise ValueError(f"{name}={value!r} is a naive datetime: give it a time zone, or pass a date")
+    try:
+        day = value.astimezone(DISPLAY_TZ).date()
+    except OverflowError:  # within hours of datetime.min or .max
+        day = date.min if value.year == 1 else date.max
+    check_day(day, name)
     return value
 
 
 def _since_condition(since: date | datetime) -> ColumnElement[bool]:
     """From the start of a China-time day, or from an aware instant (inclusive)."""
-    start = _aware(since, "since") if isinstance(since, datetime) else day_start(since)
+    start = _aware(since, "since") if isinstance(since, datetime) else _midnight(check_day(since, "since"))
     return StoredArticle.published_at >= start
 
 
@@ -113,12 +167,23 @@ def _until_condition(until: date | datetime) -> ColumnElement[bool]:
     """Up to the end of a China-time day, or up to an aware instant (both inclusive)."""
     if isinstance(until, datetime):
         return StoredArticle.published_at <= _aware(until, "until")
-    return StoredArticle.published_at < day_start(until + timedelta(days=1))
+    return StoredArticle.published_at < _midnight(check_day(until, "until") + timedelta(days=1))
 
 
 def search_terms(search: str | None) -> list[str]:
-    """The words of a search, split on whitespace (full-width spaces too), without repeats."""
-    return list(dict.fromkeys((search or "").split()))
+    """The words of a search, split on whitespace (full-width spaces too), without repeats.
+
+    BadSearch past MAX_SEARCH_TERMS words or MAX_TERM_LENGTH characters in a word.
+    """
+    terms = list(dict.fromkeys((search or "").split()))
+    if len(terms) > MAX_SEARCH_TERMS:
+        raise BadSearch(f"a search has at most {MAX_SEARCH_TERMS} words, this one has {len(terms)}")
+    for term in terms:
+        if len(term) > MAX_TERM_LENGTH:
+            raise BadSearch(
+                f"a search word has at most {MAX_TERM_LENGTH} characters, {term[:20]!r}… has {len(term)}"
+            )
+    return terms
 
 
 def _like_pattern(term: str) -> str:
@@ -225,11 +290,14 @@ def query(
     LIKE scan. On PostgreSQL every word is an ILIKE '%word%' (plain LIKE for
     caseless words such as Chinese) that the pg_trgm indexes serve from 3
     characters on. Raises SearchUnavailable when the
-    database lacks search (revision 0003, FTS5, pg_trgm), ValueError on a
-    naive datetime or a limit below 1.
+    database lacks search (revision 0003, FTS5, pg_trgm); before touching the
+    database, BadSearch past the search limits, DateOutOfRange for a bound
+    outside FIRST_DAY … LAST_DAY, ValueError on a naive datetime or a limit
+    outside 1 … MAX_LIMIT.
     """
-    if limit < 1:
-        raise ValueError(f"limit must be at least 1, not {limit}")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be from 1 to {MAX_LIMIT:,} (the export gives everything), not {limit}")
+    terms = search_terms(search)
     conditions: list[ColumnElement[bool]] = []
     if site:
         conditions.append(StoredArticle.site == site)
@@ -242,7 +310,6 @@ def query(
         statement = statement.join(ArticleSymbol, ArticleSymbol.article_id == StoredArticle.id)
         conditions.append(ArticleSymbol.symbol == symbol)
     with Session(engine) as session:
-        terms = search_terms(search)
         if terms:
             conditions.extend(_search_conditions(session.connection(), terms))
         statement = statement.where(*conditions)
@@ -301,7 +368,7 @@ def _per_day(session: Session, first: date, last: date) -> dict[str, dict[str, i
     day = _china_day(published, session.get_bind().dialect.name).label("day")
     rows = session.execute(
         select(day, StoredArticle.site, func.count())
-        .where(published >= day_start(first), published < day_start(last + timedelta(days=1)))
+        .where(published >= _midnight(first), published < _midnight(last + timedelta(days=1)))
         .group_by(day, StoredArticle.site)
         .order_by(day, StoredArticle.site)
     )
@@ -353,11 +420,14 @@ def stats(engine: Engine, *, days: int = 7, today: date | None = None) -> dict:
     - coverage: {site: {"articles": n, "title": share, ...}}, the share of the
       site's articles with a non-empty title, body, published_at, source,
       editor and authors.
+
+    ValueError for days outside 1 … MAX_STATS_DAYS, DateOutOfRange for a
+    period reaching outside FIRST_DAY … LAST_DAY.
     """
-    if days < 1:
-        raise ValueError(f"days must be at least 1, not {days}")
-    last = today or datetime.now(DISPLAY_TZ).date()
-    first = last - timedelta(days=days - 1)
+    if not 1 <= days <= MAX_STATS_DAYS:
+        raise ValueError(f"days must be from 1 to {MAX_STATS_DAYS}, not {days}")
+    last = check_day(today or datetime.now(DISPLAY_TZ).date(), "today")
+    first = check_day(last - timedelta(days=days - 1), "the first day counted")
     with Session(engine) as session:
         per_site = _per_site(session)
         return {

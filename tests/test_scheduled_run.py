@@ -11,8 +11,6 @@ import json
 import os
 import re
 import signal
-import socket
-import threading
 import time
 from pathlib import Path
 
@@ -33,6 +31,7 @@ from tests.helpers import (
     run_storage,
     start_crawler,
 )
+from tests.relay import TcpRelay
 
 LISTED = [f for f in fixtures("sina", kind="article") if rule_named("sina").classify_url(f.url) == "article"]
 COMPARED_FIELDS = ("url", "canonical_url", "title", "published_at", "source", "authors", "body", "symbols", "removed_at")
@@ -299,57 +298,6 @@ def test_sigkill_mid_run_then_a_rerun_stores_what_an_uninterrupted_run_does(tmp_
     assert _export(database_url) == uninterrupted
 
 
-class TcpRelay:
-    """A TCP relay in front of PostgreSQL that a test can cut: the database becomes unreachable."""
-
-    def __init__(self, target: tuple[str, int], port: int = 0) -> None:
-        self.target = target
-        self.listener = socket.create_server(("127.0.0.1", port))
-        self.port = self.listener.getsockname()[1]
-        self.sockets: list[socket.socket] = []
-        self.open = True
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while self.open:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            self.sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (source, sink):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def cut(self) -> None:
-        self.open = False
-        try:  # close() alone leaves a socket that another thread is accept()ing on listening
-            self.listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.listener.close()
-        for s in self.sockets:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-                s.close()
-            except OSError:
-                pass
-
-
 def test_database_outage_mid_run_spools_and_the_next_run_ingests(tmp_path, local_server, postgres_url, uninterrupted):
     from sqlalchemy.engine import make_url
 
@@ -384,8 +332,15 @@ def test_database_outage_mid_run_spools_and_the_next_run_ingests(tmp_path, local
     finally:
         relay.cut()
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    assert f"ingested {spooled} spooled page(s)" in rerun.stderr
+    # the cut run's end could not be recorded then: it was spooled with its pages, and is recorded now
+    assert f"ingested the spool: {spooled} page(s) stored, 0 stored before, 1 run end(s) recorded" in rerun.stderr
     assert not list((tmp_path / "spool").glob("spool-*.jsonl"))
+    engine = make_engine(postgres_url, create=False)
+    with engine.connect() as connection:
+        runs = connection.execute(select(CrawlRun).order_by(CrawlRun.id)).all()
+    engine.dispose()
+    assert [(run.finish_reason, run.exit_status) for run in runs] == [("finished", 5), ("finished", 0)]
+    assert runs[0].finished_at is not None and runs[0].stats["caixun/storage/spooled"] == spooled
     exported = _export(postgres_url)
     assert [r["url"] for r in exported] == [r["url"] for r in uninterrupted]
     assert exported == uninterrupted
