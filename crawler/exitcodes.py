@@ -5,7 +5,8 @@
   2   usage: bad command line or spider arguments
   3   banned by the site (HTTP 456 or its ban page): back off before the next run
   4   field coverage below the thresholds: the site's template probably changed
-  5   the database was unreachable (pages fetched meanwhile are in the spool)
+  5   the database was unreachable (pages fetched meanwhile are in the spool, or counted as lost)
+  73  a folder or file the crawl must write cannot be written (EX_CANTCREAT); the message names it
   75  another run of this spider on this database is still going (EX_TEMPFAIL): nothing done
 
 Components mark a run failed with crawler.store.mark_run_failed(stats, kind, message),
@@ -20,6 +21,7 @@ USAGE = 2
 BANNED = 3
 COVERAGE = 4
 DATABASE = 5
+CANNOT_WRITE = 73
 ALREADY_RUNNING = 75
 
 # caixun/failure/<kind> → exit code, most important first

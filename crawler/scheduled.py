@@ -20,19 +20,24 @@ import argparse
 import logging
 import sys
 import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
 from crawler import exitcodes
+from crawler.folders import FolderNotWritable, writable_database, writable_folder
 from crawler.ingest import store_page
 from crawler.logmasking import install_log_masking
 from crawler.runlock import RunLock
-from crawler.spool import Spool
-from crawler.store import UNREACHABLE, CrawlStore
+from crawler.spool import DEFAULT_SPOOL_DIR, Spool, SpooledRunEnd
+from crawler.startup import StartupWatch
+from crawler.store import DEFAULT_DATABASE_TIMEOUT, DEFAULT_RETRY_SECONDS, UNREACHABLE, CrawlStore
 from storage import mask_url, resolve_database_url
-from storage.db import DATA_DIR
+from storage.db import DATA_DIR, DatabaseURLError
 from storage.migrate import OutdatedSchema
+from storage.provenance import finish_abandoned_runs, finish_run, recorded_fetch
 
 logger = logging.getLogger("crawler.run")
 
@@ -59,20 +64,42 @@ def _pairs(values: list[str], what: str) -> dict[str, str]:
     return pairs
 
 
-def ingest_spool(store: CrawlStore, spool: Spool) -> int:
-    """Store every spooled page, deleting each file once all of it is committed; returns the count."""
-    total = 0
+@dataclass
+class Ingested:
+    """What ingesting the spool did."""
+
+    pages: int = 0  # stored now
+    already: int = 0  # stored by an earlier ingestion that was stopped before it deleted its file
+    runs_closed: int = 0  # crawl runs whose end is recorded from the spool
+
+
+def ingest_spool(store: CrawlStore, spool: Spool) -> Ingested:
+    """Store every spooled record, deleting each file once all of it is committed.
+
+    Idempotent: a page whose fetch an earlier ingestion already stored (it was
+    killed before deleting the file) is not stored or recorded again.
+    """
+    done = Ingested()
     for path in spool.files():
-        count = 0
-        for crawl_run_id, page in Spool.read(path):
-            page.fetch_id = None  # a fetch id from the failed run may never have been committed
+        for record in Spool.read(path):
             with store.sessions.begin() as session:
-                store_page(session, page, None, crawl_run_id)
-            count += 1
+                if isinstance(record, SpooledRunEnd):
+                    finish_run(session, record.crawl_run_id, **record.fields)
+                    done.runs_closed += 1
+                    continue
+                page = record.page
+                page.fetch_id, stored = recorded_fetch(
+                    session, fetch_id=page.fetch_id, requested_url=page.request_url, final_url=page.url,
+                    fetched_at=page.fetched_at,
+                )  # fmt: skip
+                if stored:
+                    done.already += 1
+                    continue
+                store_page(session, page, None, record.crawl_run_id)
+                done.pages += 1
         path.unlink()
-        logger.info("ingested %d spooled page(s) from %s", count, path)
-        total += count
-    return total
+        logger.info("ingested spool file %s", path)
+    return done
 
 
 def summary_line(spider: str, stats: dict, code: int, seconds: float) -> str:
@@ -80,6 +107,7 @@ def summary_line(spider: str, stats: dict, code: int, seconds: float) -> str:
         return int(stats.get(key) or 0)
 
     skipped, not_modified = n("caixun/incremental/skipped"), n("caixun/storage/not_modified")
+    lost = n("caixun/storage/lost")
     unchanged = n("caixun/storage/unchanged") + skipped + not_modified
     run = stats.get("caixun/crawl_run_id")
     parts = [
@@ -89,15 +117,27 @@ def summary_line(spider: str, stats: dict, code: int, seconds: float) -> str:
         f"removed {n('caixun/storage/removed')}",
         f"not articles {n('caixun/storage/not_article')}",
         f"failed {n('caixun/fetch/failed')}",
-        f"spooled {n('caixun/storage/spooled')}",
+        f"spooled {n('caixun/storage/spooled')}" + (f" ({lost} could not be spooled)" if lost else ""),
         f"banned {'yes' if stats.get('finish_reason') == 'banned' else 'no'}",
     ]
     fetched = f"{n('caixun/fetch/article_pages')} article pages fetched, {n('caixun/roll/pages')} roll-API pages read"
+    malformed = n("caixun/discover/skipped/bad_item") + n("caixun/discover/bad_time") + n("caixun/discover/capped")
+    if malformed:  # the details are in the warning lines and the stats
+        fetched += f" ({malformed} malformed or excess list entries)"
     failure = stats.get("caixun/run_failed")
     return (
         f"{spider} run {run if run is not None else '-'}: {', '.join(parts)}; {fetched}; {seconds:.1f} s; "
         f"exit {code}" + (f" ({failure})" if failure else "")
     )
+
+
+def check_folders(settings, database_url: str, lock: RunLock) -> None:
+    """Every folder the run writes, before it takes the lock or crawls: FolderNotWritable names the first that fails."""
+    writable_database(database_url)
+    if lock.path is not None:
+        writable_folder(lock.path.parent, "run lock", "CAIXUN_LOCK_DIR")
+    writable_folder(settings.get("CAIXUN_SPOOL_DIR") or DEFAULT_SPOOL_DIR, "spool", "CAIXUN_SPOOL_DIR")
+    writable_folder(settings.get("WARC_DIR"), "WARC", "WARC_DIR")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -121,10 +161,16 @@ def main(args: argparse.Namespace) -> int:
     if args.spider not in process.spider_loader.list():
         logger.error("no spider %r; there are: %s", args.spider, ", ".join(process.spider_loader.list()))
         return exitcodes.USAGE
-    database_url = resolve_database_url(settings.get("DATABASE_URL") or None)
-    shown = mask_url(database_url)
-    lock = RunLock(args.spider, database_url, settings.get("CAIXUN_LOCK_DIR") or None)
     try:
+        database_url = resolve_database_url(settings.get("DATABASE_URL") or None)
+    except DatabaseURLError as exc:
+        logger.error("%s", exc)
+        return exitcodes.USAGE
+    shown = mask_url(database_url)
+    timeout = settings.getfloat("CAIXUN_DATABASE_TIMEOUT", DEFAULT_DATABASE_TIMEOUT)
+    lock = RunLock(args.spider, database_url, settings.get("CAIXUN_LOCK_DIR") or None, timeout=timeout)
+    try:
+        check_folders(settings, database_url, lock)
         if not lock.acquire():
             holder = lock.holder()
             print(
@@ -133,13 +179,20 @@ def main(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return exitcodes.ALREADY_RUNNING
+    except FolderNotWritable as exc:
+        logger.error("%s: nothing crawled", exc)
+        return exitcodes.CANNOT_WRITE
     except UNREACHABLE as exc:
         logger.error("the database %s is unreachable: %s", shown, getattr(exc, "orig", None) or exc)
         return exitcodes.DATABASE
     with lock:
         try:
-            store = CrawlStore(database_url)
-            spooled = ingest_spool(store, Spool(settings.get("CAIXUN_SPOOL_DIR") or None))
+            store = CrawlStore(
+                database_url, timeout, settings.getfloat("CAIXUN_DATABASE_RETRY_SECONDS", DEFAULT_RETRY_SECONDS)
+            )
+            ingested = ingest_spool(store, Spool(settings.get("CAIXUN_SPOOL_DIR") or None))
+            with store.sessions.begin() as session:
+                abandoned = finish_abandoned_runs(session, args.spider, datetime.now(timezone.utc))
             store.close()
         except OutdatedSchema as exc:  # a decision for the operator, not an outage
             logger.error("%s", exc)
@@ -147,14 +200,20 @@ def main(args: argparse.Namespace) -> int:
         except (RuntimeError, *UNREACHABLE) as exc:
             logger.error("the database %s is unreachable, nothing crawled: %s", shown, exc)
             return exitcodes.DATABASE
-        if spooled:
-            logger.info("ingested %d page(s) spooled while the database was unreachable", spooled)
+        if ingested.pages or ingested.already or ingested.runs_closed:
+            logger.info(
+                "ingested the spool: %d page(s) stored, %d stored before, %d run end(s) recorded",
+                ingested.pages, ingested.already, ingested.runs_closed,
+            )  # fmt: skip
+        if abandoned:
+            logger.warning("closed %d earlier run(s) that never recorded their end as abandoned: %s",
+                           len(abandoned), ", ".join(map(str, abandoned)))  # fmt: skip
         crawler = process.create_crawler(args.spider)
-        process.crawl(crawler, **spider_args)
+        startup = StartupWatch()
+        startup.watch(process.crawl(crawler, **spider_args))
         process.start()
-        if process.bootstrap_failed or crawler.stats is None:
-            logger.error("the crawl could not start: see the error above")
-            return exitcodes.FAILED
+        if process.bootstrap_failed or crawler.stats is None or startup.error is not None:
+            return startup.exit_code
         stats = crawler.stats.get_stats()
         code = exitcodes.exit_code_for(stats.get("finish_reason"), stats)
         print(summary_line(args.spider, stats, code, time.monotonic() - started), flush=True)

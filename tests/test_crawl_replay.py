@@ -122,7 +122,8 @@ def test_bad_spider_argument_fails_with_a_clear_message(tmp_path):
         "crawl", "sina_finance", "-a", "channels=finance", "-s", f"DATABASE_URL=sqlite:///{tmp_path / 'x.db'}"
     )
     assert result.returncode == 1
-    assert "is not pageid:lid" in result.stderr
+    assert "the crawl cannot start: channel 'finance' is not pageid:lid" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_unreachable_database_fails_the_crawl_with_a_masked_url(replay_warc):
@@ -130,6 +131,9 @@ def test_unreachable_database_fails_the_crawl_with_a_masked_url(replay_warc):
         "crawl", "sina_finance", "-a", "channels=153:2516", "-s", f"REPLAY_WARC={replay_warc}",
         "-s", "DATABASE_URL=postgresql://caixun:secret@127.0.0.1:1/none",
     )  # fmt: skip
-    assert result.returncode == 1
-    assert "cannot open the database postgresql+psycopg://caixun:***@127.0.0.1:1/none" in result.stderr
+    assert result.returncode == 5  # crawler.exitcodes.DATABASE: nothing crawled
+    assert "the crawl cannot start: cannot open the database postgresql+psycopg://caixun:***@127.0.0.1:1/none" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
     assert "secret" not in result.stderr

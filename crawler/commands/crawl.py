@@ -1,7 +1,9 @@
 """`scrapy crawl` whose exit code says how the crawl ended.
 
-Exit codes are those of crawler.exitcodes: 0 finished, 1 failed, 3 banned,
-4 coverage below thresholds, 5 database unreachable. For cron, use
+Exit codes are those of crawler.exitcodes: 0 finished, 1 failed, 2 a bad database
+URL, 3 banned, 4 coverage below thresholds, 5 database unreachable, 73 a folder
+that cannot be written. A crawl that cannot start says why in one line
+(crawler.startup), not in a traceback. For cron, use
 `python -m crawler run`, which adds a lock, the spool and a summary line.
 
 Passwords are masked in every log line (crawler.logmasking) from option parsing
@@ -17,6 +19,7 @@ from scrapy.exceptions import UsageError
 
 from crawler.exitcodes import exit_code_for
 from crawler.logmasking import install_log_masking
+from crawler.startup import StartupWatch
 
 if TYPE_CHECKING:
     import argparse
@@ -34,10 +37,11 @@ class Command(ScrapyCrawlCommand):
             raise UsageError("give exactly one spider name")
         assert self.crawler_process
         crawler = self.crawler_process.create_crawler(args[0])
-        self.crawler_process.crawl(crawler, **opts.spargs)
+        startup = StartupWatch()
+        startup.watch(self.crawler_process.crawl(crawler, **opts.spargs))
         self.crawler_process.start()
-        if self.crawler_process.bootstrap_failed or crawler.stats is None:
-            self.exitcode = 1
+        if self.crawler_process.bootstrap_failed or crawler.stats is None or startup.error is not None:
+            self.exitcode = startup.exit_code
             return
         stats = crawler.stats
         self.exitcode = exit_code_for(stats.get_value("finish_reason"), stats.get_stats())

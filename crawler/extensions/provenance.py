@@ -9,6 +9,8 @@ Credentials in URLs are masked in what it stores (crawler.logmasking).
 
 While the database is unreachable, fetches go unrecorded here (the pipeline
 spools the pages, and the spool's ingestion records them) and one error is logged.
+If the run's end cannot be recorded, it goes to the spool too, and the next
+`python -m crawler run` records it (or, without it, closes the run as abandoned).
 
 Off when storage is (CAIXUN_STORAGE_ENABLED = False).
 """
@@ -27,6 +29,7 @@ from scrapy.http import Request, Response, TextResponse
 from crawler.exitcodes import exit_code_for
 from crawler.items import requested_url
 from crawler.logmasking import mask_data
+from crawler.spool import Spool
 from crawler.store import UNREACHABLE, CrawlStore
 from storage.provenance import finish_run, record_fetch, start_run
 
@@ -70,7 +73,8 @@ class ProvenanceExtension:
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
-    def _write(self, what: str, write) -> object:
+    def _write(self, what: str, write, default: object = None) -> object:
+        """write(session)'s result, committed; `default` when the database is unreachable."""
         try:
             with self.store.sessions.begin() as session:
                 return write(session)
@@ -78,7 +82,7 @@ class ProvenanceExtension:
             if not self.database_lost:
                 logger.error("cannot record %s, the database is unreachable: %s", what, getattr(exc, "orig", None) or exc)
             self.database_lost = True
-            return None
+            return default
 
     def spider_opened(self, spider: Spider) -> None:
         arguments = _json_safe(getattr(spider, "arguments", {}))
@@ -121,5 +125,22 @@ class ProvenanceExtension:
                 coverage=stats.get("caixun/coverage"),
                 exit_status=exit_code_for(reason, stats),
             )
-            self._write("the end of the crawl run", lambda session: finish_run(session, self.store.run_id, **fields))
+            def finish(session) -> bool:
+                finish_run(session, self.store.run_id, **fields)
+                return True
+
+            if not self._write("the end of the crawl run", finish, default=False):
+                self._spool_run_end(fields)
         self.store.close()
+
+    def _spool_run_end(self, fields: dict) -> None:
+        """The next `python -m crawler run` records the end from the spool; without it, closes the run as abandoned."""
+        spool = Spool.of(self.crawler)
+        try:
+            spool.add_run_end(self.store.run_id, fields)
+            logger.info("the end of crawl run %s is in the spool %s, for the next run", self.store.run_id, spool.path)
+        except OSError as exc:
+            logger.error("cannot spool the end of crawl run %s either (%s): the next run closes it as abandoned",
+                         self.store.run_id, exc)  # fmt: skip
+        finally:
+            spool.close()

@@ -29,6 +29,7 @@ from scrapy.http import Request, Response
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from crawler.folders import writable_folder
 from crawler.middlewares.warc_replay import REPLAYED_FLAG
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ class WarcWriterMiddleware:
             raise NotConfigured  # no reason given: an unset option is not worth a warning
         spider_name = crawler.spidercls.name if crawler.spidercls else "crawl"
         middleware = cls(
-            Path(directory),
+            writable_folder(directory, "WARC", "WARC_DIR"),  # refuse to start rather than fail on every response
             crawler.settings.getint("CAIXUN_WARC_MAX_BYTES", 1024**3),
             spider_name,
             crawler.stats,
