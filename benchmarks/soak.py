@@ -2,8 +2,8 @@
 
 A soak test of the real crawl: synthesizes a replay archive (gzip WARC) of N Sina article pages and ceil(N/50)
 roll-API pages, runs ``scrapy crawl sina_finance`` over it in a subprocess (REPLAY_WARC, no network, no delays) with
-the benchmark-only extension benchmarks.soak_probe.SoakProbe sampling the process's RSS, and reports pages/s, peak
-RSS and whether memory stays flat. Exits 1 when the crawl fails (or stores the wrong number of articles); with
+the benchmark-only extension benchmarks.soak_probe.SoakProbe sampling the RSS of the crawl process and its extraction
+workers (summed over the process tree), and reports pages/s, peak RSS and whether memory stays flat. Exits 1 when the crawl fails (or stores the wrong number of articles); with
 --check, also when memory grows by 100 MiB or more.
 
 The pages are the Sina article fixtures (tests/fixtures/sina*/, those the Sina rule calls articles and that extract
@@ -606,8 +606,10 @@ def text_report(result: dict[str, Any]) -> str:
         f"crawl {_f(c['crawl_seconds'], ' s')})",
         f"rate: {_f(c['pages_per_s'], ' pages/s')} overall (wall), {_f(m['steady_pages_per_s'], ' pages/s')} steady "
         f"(page {m['window_pages'] // 2:,} to the end); by tenth: {', '.join(map(str, m['pages_per_s_by_tenth']))}",
-        f"peak RSS: {_f(c['peak_rss_mb'], ' MiB')} (VmHWM; wait4 ru_maxrss {_f(c['maxrss_mb'], ' MiB')}); "
-        f"max queued requests {_f(m['max_queued'], '', ',')}",
+        f"peak RSS: {_f(c['peak_rss_mb'], ' MiB')} (VmHWM summed over the crawl process and its "
+        f"{_f(c.get('processes'), '', ',')} process(es) in all, extraction workers included; the crawl process alone "
+        f"{_f(c.get('peak_rss_self_mb'), ' MiB')}, wait4 ru_maxrss {_f(c['maxrss_mb'], ' MiB')}); max sampled RSS "
+        f"of the tree {_f(m['max_rss_sampled_mb'], ' MiB')}; max queued requests {_f(m['max_queued'], '', ',')}",
         "RSS at marks: " + (", ".join(f"{int(k) // 1000}k {v:,.0f}" for k, v in m["rss_at_marks_mb"].items()) or "-")
         + " MiB; requests queued: "
         + (", ".join(f"{int(k) // 1000}k {_f(v, '', ',')}" for k, v in m["queued_at_marks"].items()) or "-"),
@@ -710,7 +712,9 @@ def main(argv: list[str] | None = None) -> int:
             "startup_seconds": round(opened["t"] - run.started_at, 1) if opened else None,
             "crawl_seconds": closed["elapsed_s"],
             "pages_per_s": round(closed["pages"] / run.wall_seconds, 1),
-            "peak_rss_mb": closed.get("hwm_mb"),
+            "peak_rss_mb": closed.get("hwm_mb"),  # the process tree: the crawl and its extraction workers
+            "peak_rss_self_mb": closed.get("self_hwm_mb"),
+            "processes": closed.get("processes"),
             "maxrss_mb": run.maxrss_mib,
             "rss_at_open_mb": (opened or {}).get("rss_mb"),
             "sample_every": sample_every,

@@ -10,12 +10,18 @@ Settings read:
 A page is an article response that went through the item pipelines: one
 item_scraped, item_dropped or item_error signal. Lines written, one JSON object each:
 
-  {"event": "opened", "t": …, "rss_mb": …, "hwm_mb": …, "extensions": [...]}   at spider_opened
-  {"event": "sample", "pages": N, "elapsed_s": …, "t": …, "rss_mb": …, "hwm_mb": …,
+  {"event": "opened", "t": …, "rss_mb": …, "hwm_mb": …, "self_rss_mb": …, "self_hwm_mb": …, "processes": …,
+   "extensions": [...]}                                                          at spider_opened
+  {"event": "sample", "pages": N, "elapsed_s": …, "t": …, …the memory fields of "opened"…,
    "scraped": …, "dropped": …, "errors": …, "queued": …, "gc_objects": …}       every SOAK_PROBE_EVERY pages
   {"event": "closed", …the sample fields…, "reason": …, "stats": {...}}         at spider_closed
 
-rss_mb is VmRSS and hwm_mb VmHWM (peak RSS) of /proc/self/status, in MiB;
+rss_mb is the RSS of the crawl process and all its descendants (the extraction
+workers of extractors.sandbox, the multiprocessing resource tracker), summed
+from /proc/<pid>/status, in MiB; hwm_mb the sum of their VmHWM (peak RSS): an
+upper bound of the tree's peak, as each process's peak may come at another time
+(workers replaced meanwhile are no longer counted). self_rss_mb and
+self_hwm_mb are the crawl process's own, and processes the size of the tree;
 elapsed_s counts from spider_opened (after the replay index is built); t is the
 wall clock (time.time()) so the harness can tell the start-up time; queued is
 the scheduler's length (requests waiting), gc_objects the objects the garbage
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +44,34 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 _KIB_PER_MIB = 1024
+
+
+def descendants(pid: int) -> list[int]:
+    """The pids of every live descendant of pid (children, their children, …), from /proc/<pid>/stat."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text("ascii", errors="replace")
+        except OSError:  # gone meanwhile
+            continue
+        parent = int(stat.rpartition(")")[2].split()[1])  # the command name in parentheses may hold spaces
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def tree_status_mib(field: str, pid: int | None = None) -> tuple[float | None, int]:
+    """A memory field summed over the process and its descendants, in MiB, and how many processes were counted."""
+    pid = pid or os.getpid()
+    values = [proc_status_mib(field, f"/proc/{p}/status") for p in [pid, *descendants(pid)]]
+    counted = [v for v in values if v is not None]
+    return (round(sum(counted), 1) if counted else None), len(counted)
 
 
 def proc_status_mib(field: str, status_path: str = "/proc/self/status") -> float | None:
@@ -84,6 +119,17 @@ class SoakProbe:
         self.stream.write(json.dumps(record, ensure_ascii=False) + "\n")
         self.stream.flush()  # a crash leaves every sample taken so far
 
+    @staticmethod
+    def _memory() -> dict[str, Any]:
+        rss, processes = tree_status_mib("VmRSS")
+        return {
+            "rss_mb": rss,
+            "hwm_mb": tree_status_mib("VmHWM")[0],
+            "self_rss_mb": proc_status_mib("VmRSS"),
+            "self_hwm_mb": proc_status_mib("VmHWM"),
+            "processes": processes,
+        }
+
     def _sample(self) -> dict[str, Any]:
         engine = self.crawler.engine
         scheduler = engine.scheduler if engine is not None else None
@@ -91,8 +137,7 @@ class SoakProbe:
             "pages": self.pages,
             "elapsed_s": round(time.monotonic() - (self.started or time.monotonic()), 3),
             "t": time.time(),
-            "rss_mb": proc_status_mib("VmRSS"),
-            "hwm_mb": proc_status_mib("VmHWM"),
+            **self._memory(),
             "scraped": self.scraped,
             "dropped": self.dropped,
             "errors": self.errors,
@@ -106,8 +151,7 @@ class SoakProbe:
         self._write({
             "event": "opened",
             "t": time.time(),
-            "rss_mb": proc_status_mib("VmRSS"),
-            "hwm_mb": proc_status_mib("VmHWM"),
+            **self._memory(),
             "extensions": [f"{type(e).__module__}.{type(e).__qualname__}" for e in extensions],
         })  # fmt: skip
 

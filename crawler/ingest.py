@@ -6,11 +6,18 @@ ingests the spool. Outcomes, one per page (also the page_states.outcome):
   not_modified                   304 to a conditional request: the stored article stands
   not_article                    the page is no article (empty, binary, a list page, …)
   removed / gone                 404 or 410: the stored article is marked removed / there was none
-  failed                         no usable response (5xx after retries, timeout, reset, too large, …)
+  failed                         no usable response (5xx after retries, timeout, reset, too large, …), or
+                                 extraction failed (error "extract_<reason>: …", see extractors.sandbox)
+
+Extraction always runs in a worker process under the limits of extractors.limits
+(extractors.sandbox), never in the caller: the crawl passes its pipeline's Sandbox;
+spool ingestion and `python -m crawler reextract` use default_sandbox(), one
+worker under the limits in the project's settings (sandbox_from_settings).
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -18,13 +25,16 @@ from typing import TYPE_CHECKING
 from sqlalchemy import update
 
 from crawler.items import FetchedPage, FetchFailed, roll_mtime
-from extractors import Article, NotAnArticle, Page, extract
+from extractors import Article, Page
+from extractors.limits import ExtractionLimits
+from extractors.sandbox import Extraction, Sandbox
 from storage.crawlstate import mark_removed, record_page
 from storage.models import PageState, StoredArticle
 from storage.provenance import link_fetch, record_fetch
 from storage.write import upsert_article_with_id
 
 if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
     from sqlalchemy.orm import Session
 
 GONE_STATUSES = (404, 410)
@@ -35,6 +45,44 @@ class Stored:
     outcome: str
     article: Article | None = None
     error: str | None = None
+    reason: str | None = None  # a failed extraction: extract_timeout, extract_memory, … (the stats key)
+    detail: str | None = None  # extract_error: the worker's traceback, for the log
+
+
+def limits_from_settings(settings: BaseSettings) -> ExtractionLimits:
+    """CAIXUN_EXTRACT_MAX_BYTES, _MAX_ELEMENTS, _TIMEOUT and _MEMORY_MB (crawler/settings.py)."""
+    default = ExtractionLimits()
+    return ExtractionLimits(
+        max_bytes=settings.getint("CAIXUN_EXTRACT_MAX_BYTES", default.max_bytes),
+        max_elements=settings.getint("CAIXUN_EXTRACT_MAX_ELEMENTS", default.max_elements),
+        timeout_s=settings.getfloat("CAIXUN_EXTRACT_TIMEOUT", default.timeout_s),
+        memory_mb=settings.getint("CAIXUN_EXTRACT_MEMORY_MB", default.memory_mb),
+    )
+
+
+def sandbox_from_settings(settings: BaseSettings, workers: int | None = None) -> Sandbox:
+    """A Sandbox under the settings' limits; workers default to CAIXUN_EXTRACT_WORKERS (0: one per core)."""
+    return Sandbox(limits_from_settings(settings), workers or settings.getint("CAIXUN_EXTRACT_WORKERS", 0) or None)
+
+
+_default_sandbox: Sandbox | None = None
+
+
+def default_sandbox() -> Sandbox:
+    """The process's one-worker Sandbox for extraction outside a crawl, under the project's settings."""
+    global _default_sandbox
+    if _default_sandbox is None:
+        from scrapy.utils.project import get_project_settings  # the settings `scrapy crawl` would use
+
+        _default_sandbox = sandbox_from_settings(get_project_settings(), workers=1)
+        atexit.register(close_default_sandbox)
+    return _default_sandbox
+
+
+def close_default_sandbox() -> None:
+    """Stop the default sandbox's worker (a crawl uses its own pool)."""
+    if _default_sandbox is not None:
+        _default_sandbox.close()
 
 
 def _header(page: FetchedPage, name: str) -> str | None:
@@ -59,12 +107,22 @@ def _fetch_row(page: FetchedPage, crawl_run_id: int | None) -> dict:
     )
 
 
-def extract_page(page: FetchedPage) -> Stored:
-    """Extraction alone, outside any transaction: (outcome 'extracted', article) or not_article."""
-    try:
-        return Stored("extracted", extract(Page(url=page.url, body=page.body, headers=page.headers)))
-    except NotAnArticle as exc:
-        return Stored("not_article", error=str(exc))
+def as_page(page: FetchedPage) -> Page:
+    return Page(url=page.url, body=page.body, headers=page.headers)
+
+
+def stored_extraction(extraction: Extraction) -> Stored:
+    """An Extraction as a Stored: (outcome 'extracted', article), not_article, or failed with its extract_ reason."""
+    if extraction.article is not None:
+        return Stored("extracted", extraction.article)
+    if extraction.reason is not None:
+        return Stored("failed", error=extraction.error, reason=extraction.reason, detail=extraction.detail)
+    return Stored("not_article", error=extraction.not_article)
+
+
+def extract_page(page: FetchedPage, sandbox: Sandbox | None = None) -> Stored:
+    """Extraction alone, in a sandbox worker, outside any transaction; waits for it."""
+    return stored_extraction((sandbox or default_sandbox()).extract(as_page(page)))
 
 
 def store_page(session: Session, page: FetchedPage, extracted: Stored | None, crawl_run_id: int | None) -> Stored:

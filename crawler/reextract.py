@@ -3,7 +3,9 @@
 For each stored article, the latest fetch that answered 200 and was archived
 (WarcWriterMiddleware; fetches.warc_file and warc_offset) is read back from its
 WARC file, its Content-Encoding undone, and fed to extraction exactly as
-crawler.ingest does: extract(Page(url=final_url, body=..., headers=...)). The
+crawler.ingest does: Page(url=final_url, body=..., headers=...) extracted in a
+worker process under the extraction limits of the project's settings
+(crawler.ingest.default_sandbox: CAIXUN_EXTRACT_*). The
 article is then upserted with storage.write.upsert_article_with_id
 (fetched_at = the fetch's, changed_at = now), so a changed title or body keeps
 the old version in article_revisions. The network is never used, and no
@@ -22,7 +24,8 @@ Prints one summary line on stdout:
 N counts every article looked at. Articles whose page is not an article any more
 are left as they are. Appended when not zero: "S skipped (stored from a newer
 unarchived fetch)" (re-extracting would bring back an older version) and "F
-failed" (extraction raised; logged with its traceback).
+failed" (extraction failed: over a limit, extract_timeout, extract_memory, …,
+or raised; each logged with its reason, or traceback). A failed article is left as it is.
 
 Exit status: 0 every archive was read; 1 some archive was missing or unreadable
 (the first few are named in a warning), some extraction failed, or the database
@@ -47,7 +50,8 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader
 
-from extractors import NotAnArticle, Page, all_rules, extract
+from crawler.ingest import default_sandbox
+from extractors import Page, all_rules
 from storage import mask_url, resolve_database_url, session_factory
 from storage.archive import (
     ArchivedFetch,
@@ -191,13 +195,14 @@ def reextract_one(session: Session, row: ArchivedFetch, warc_dirs: list[Path], n
         if len(tally.missing) < NAMED_MISSING:
             tally.missing.append(f"{row.final_url}: {path.absolute()} ({exc})")
         return "missing"
-    try:
-        article = extract(Page(url=row.final_url, body=body, headers=headers))
-    except NotAnArticle:
+    extraction = default_sandbox().extract(Page(url=row.final_url, body=body, headers=headers))
+    if extraction.outcome == "not_article":
         return "not_article"
-    except Exception:
-        logger.exception("%s: extraction failed", row.final_url)
+    if extraction.article is None:
+        logger.error("%s: extraction failed: %s%s", row.final_url, extraction.error,
+                     f"\n{extraction.detail}" if extraction.detail else "")  # fmt: skip
         return "failed"
+    article = extraction.article
     if (article.canonical_url or article.url) != row.canonical_url:
         # the article keeps its row: a new key would store it a second time
         tally.kept_keys += 1

@@ -32,11 +32,19 @@ CAIXUN_BAN_HTTP_CODES = [456]
 CAIXUN_BAN_TEXT_PATTERNS = [r"IP\s*存在异常访问"]
 
 # --- Storage ----------------------------------------------------------------
-# DATABASE_URL: any SQLAlchemy URL; empty means $DATABASE_URL, else sqlite:///data/caixun.db
+# DATABASE_URL: a sqlite:// or postgresql:// URL; empty means $DATABASE_URL, else sqlite:///data/caixun.db
 DATABASE_URL = ""
+# Seconds one database transaction (a page stored, a fetch recorded) may take before the database counts as
+# unreachable (spool, exit 5); also each statement's timeout, and on PostgreSQL the connect timeout when under
+# 10 s. A server that stops answering is noticed 1 s past it (crawler/store.py). 0: no limit.
+CAIXUN_DATABASE_TIMEOUT = 30
 
 # --- Discovery ----------------------------------------------------------------
 CAIXUN_ROLL_API_URL = "https://feed.mix.sina.com.cn/api/roll/get"
+# List answers are untrusted (crawler/listing.py): entries read from one answer, and how far ahead of our
+# clock a listed time may be before it is ignored (a future time must never become a watermark).
+CAIXUN_MAX_LIST_ITEMS = 500
+CAIXUN_LIST_TIME_SKEW = 3600
 
 # --- Scheduled runs (python -m crawler run) ----------------------------------
 CAIXUN_INCREMENTAL = True  # skip stored articles the roll API has not changed; stop paging at the watermark
@@ -48,6 +56,15 @@ CAIXUN_COVERAGE_THRESHOLDS = {"title": 0.99, "body": 0.99, "published_at": 0.95}
 CAIXUN_COVERAGE_MIN_ARTICLES = 10
 # CAIXUN_LOCK_DIR: where SQLite databases' run locks live; empty: next to the database file
 CAIXUN_LOCK_DIR = ""
+
+# --- Extraction (extractors/limits.py, extractors/sandbox.py) -------------------
+# Pages are extracted in worker processes; a page over a limit is stored as failed, error "extract_<reason>: …".
+# Defaults leave a wide margin over the real pages (largest 905 KB, 7,941 start tags, 0.7 s, +62 MiB).
+CAIXUN_EXTRACT_WORKERS = 0  # worker processes; 0: one per core
+CAIXUN_EXTRACT_MAX_BYTES = 8 * 1024 * 1024  # larger pages are refused before parsing (extract_too_large)
+CAIXUN_EXTRACT_MAX_ELEMENTS = 100_000  # pages with more start tags are refused before parsing (extract_too_many_elements)
+CAIXUN_EXTRACT_TIMEOUT = 30  # seconds one page may take; the worker is then killed and replaced (extract_timeout)
+CAIXUN_EXTRACT_MEMORY_MB = 1024  # address space of a worker, MiB (extract_memory); an idle worker holds ~55
 
 # --- WARC -------------------------------------------------------------------
 # REPLAY_WARC: comma-separated WARC files that answer every request instead of the network.

@@ -1,4 +1,10 @@
-"""extract(page) → Article: the site rule if one matches, else the generic path."""
+"""extract(page) → Article: the site rule if one matches, else the generic path.
+
+Pages that are no article raise NotAnArticle: empty, binary or not HTML, a
+redirect stub (a <meta http-equiv="refresh"> that names a URL, on a page whose
+visible text is under STUB_MAX_TEXT characters: "redirect", "页面跳转中…"; a
+refresh without a URL, the auto-reload of news pages, is no stub), or no body found.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +45,14 @@ logger = logging.getLogger(__name__)
 
 _HTML_TAG = re.compile(r"<\s*(?:html|head|body|p|div|br|article|section|table|h[1-6]|span|a)\b", re.I)
 _WORD = re.compile(r"[^\W_]")  # a letter or digit, in any script
+STUB_MAX_TEXT = 200  # visible characters (spaces aside) a redirect stub may show: "moved, click here" notices
+# a refresh inside <noscript> is for browsers without JavaScript only (Scrapy's MetaRefreshMiddleware skips it too)
+_REFRESH_CONTENT = "//meta[translate(@http-equiv, 'REFSH', 'refsh') = 'refresh'][not(ancestor::noscript)]/@content"
+_VISIBLE_BODY_TEXT = "//body//text()[not(ancestor::script|ancestor::style|ancestor::noscript|ancestor::template)]"
+# the refresh's content: a delay, then ";" or ",", then the URL, bare or after "url=", maybe quoted (HTML's algorithm)
+_REFRESH_URL = re.compile(
+    r"\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(?P<quote>['\"]?)(?P<url>.*?)(?P=quote)?\s*$", re.IGNORECASE | re.DOTALL
+)
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,9 @@ def extract(page: Page, *, strict: bool = False) -> Article:
         raise NotAnArticle("not HTML: no HTML element in the document")
     warnings = [f"lossy decoding as {decoded.encoding}"] if decoded.lossy else []
     selector = _parse(decoded.text)
+    stub_target = redirect_stub_target(selector, page.url)
+    if stub_target is not None:
+        raise NotAnArticle(f"a redirect stub (meta refresh to {stub_target})")
     rule = rule_for(page.url)
     article = layout = None
     if rule is not None:
@@ -107,6 +124,17 @@ def _parse(text: str) -> Selector:
     if tree is None:
         raise NotAnArticle("not HTML")
     return Selector(root=tree)
+
+
+def redirect_stub_target(page: Selector, url: str) -> str | None:
+    """Where a redirect stub sends the reader: a meta refresh's URL, when the page shows next to no text."""
+    for content in page.xpath(_REFRESH_CONTENT).getall():
+        match = _REFRESH_URL.match(content)
+        target = match.group("url").strip() if match else ""
+        if target:
+            text = "".join("".join(page.xpath(_VISIBLE_BODY_TEXT).getall()).split())
+            return urljoin(url, target) if len(text) < STUB_MAX_TEXT else None
+    return None
 
 
 def _apply_layout(rule: SiteRule, layout: Layout, page: Selector, url: str) -> Article:
