@@ -21,6 +21,7 @@ import logging
 import sys
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from datetime import datetime, timezone
 
 from scrapy.crawler import CrawlerProcess
@@ -28,7 +29,7 @@ from scrapy.utils.project import get_project_settings
 
 from crawler import exitcodes
 from crawler.folders import FolderNotWritable, writable_database, writable_folder
-from crawler.ingest import store_page
+from crawler.ingest import extract_page, sandbox_from_settings, store_page
 from crawler.logmasking import install_log_masking
 from crawler.runlock import RunLock
 from crawler.spool import DEFAULT_SPOOL_DIR, Spool, SpooledRunEnd
@@ -38,6 +39,9 @@ from storage import mask_url, resolve_database_url
 from storage.db import DATA_DIR, DatabaseURLError
 from storage.migrate import OutdatedSchema
 from storage.provenance import finish_abandoned_runs, finish_run, recorded_fetch
+
+if TYPE_CHECKING:
+    from extractors.sandbox import Sandbox
 
 logger = logging.getLogger("crawler.run")
 
@@ -73,30 +77,34 @@ class Ingested:
     runs_closed: int = 0  # crawl runs whose end is recorded from the spool
 
 
-def ingest_spool(store: CrawlStore, spool: Spool) -> Ingested:
+def ingest_spool(store: CrawlStore, spool: Spool, sandbox: Sandbox | None = None) -> Ingested:
     """Store every spooled record, deleting each file once all of it is committed.
 
-    Idempotent: a page whose fetch an earlier ingestion already stored (it was
-    killed before deleting the file) is not stored or recorded again.
+    Pages are extracted in `sandbox` (default: crawler.ingest's, under the project's settings). Idempotent:
+    a page whose fetch an earlier ingestion already stored (it was killed before deleting the file) is not
+    stored or recorded again.
     """
     done = Ingested()
     for path in spool.files():
         for record in Spool.read(path):
-            with store.sessions.begin() as session:
-                if isinstance(record, SpooledRunEnd):
+            if isinstance(record, SpooledRunEnd):
+                with store.sessions.begin() as session:
                     finish_run(session, record.crawl_run_id, **record.fields)
-                    done.runs_closed += 1
-                    continue
-                page = record.page
+                done.runs_closed += 1
+                continue
+            page = record.page
+            with store.sessions.begin() as session:
                 page.fetch_id, stored = recorded_fetch(
                     session, fetch_id=page.fetch_id, requested_url=page.request_url, final_url=page.url,
                     fetched_at=page.fetched_at,
                 )  # fmt: skip
-                if stored:
-                    done.already += 1
-                    continue
-                store_page(session, page, None, record.crawl_run_id)
-                done.pages += 1
+            if stored:
+                done.already += 1
+                continue
+            extracted = extract_page(page, sandbox) if page.status == 200 else None  # outside the transaction
+            with store.sessions.begin() as session:
+                store_page(session, page, extracted, record.crawl_run_id)
+            done.pages += 1
         path.unlink()
         logger.info("ingested spool file %s", path)
     return done
@@ -190,7 +198,8 @@ def main(args: argparse.Namespace) -> int:
             store = CrawlStore(
                 database_url, timeout, settings.getfloat("CAIXUN_DATABASE_RETRY_SECONDS", DEFAULT_RETRY_SECONDS)
             )
-            ingested = ingest_spool(store, Spool(settings.get("CAIXUN_SPOOL_DIR") or None))
+            with sandbox_from_settings(settings, workers=1) as sandbox:  # under this run's -s limits too
+                ingested = ingest_spool(store, Spool(settings.get("CAIXUN_SPOOL_DIR") or None), sandbox)
             with store.sessions.begin() as session:
                 abandoned = finish_abandoned_runs(session, args.spider, datetime.now(timezone.utc))
             store.close()
