@@ -43,7 +43,7 @@ from extractors import Article, Image
 from storage import make_engine, mask_url, session_factory
 from storage.models import ArticleSymbol, StoredArticle
 from storage.write import (  # bulk_insert stores what the writer stores
-    _dedup_values,
+    dedup_values,
     _row_values,
     upsert_article,
 )
@@ -250,7 +250,7 @@ def bulk_insert(session: Session, articles: list[Article]) -> None:
             {
                 "canonical_url": article.canonical_url or article.url,
                 **_row_values(article),
-                **_dedup_values(article.body),
+                **dedup_values(article.body),
                 "fetched_at": fetched_at,
                 "last_fetched_at": fetched_at,
                 "first_seen_at": fetched_at,

@@ -31,7 +31,7 @@ from extractors.sandbox import Extraction, Sandbox
 from storage.crawlstate import mark_removed, record_page
 from storage.models import PageState, StoredArticle
 from storage.provenance import link_fetch, record_fetch
-from storage.write import upsert_article_with_id
+from storage.write import article_dedup_values, upsert_article_with_id
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -47,6 +47,7 @@ class Stored:
     error: str | None = None
     reason: str | None = None  # a failed extraction: extract_timeout, extract_memory, … (the stats key)
     detail: str | None = None  # extract_error: the worker's traceback, for the log
+    dedup: dict | None = None  # the article's duplicate-detection values, computed in the worker
 
 
 def limits_from_settings(settings: BaseSettings) -> ExtractionLimits:
@@ -62,7 +63,9 @@ def limits_from_settings(settings: BaseSettings) -> ExtractionLimits:
 
 def sandbox_from_settings(settings: BaseSettings, workers: int | None = None) -> Sandbox:
     """A Sandbox under the settings' limits; workers default to CAIXUN_EXTRACT_WORKERS (0: one per core)."""
-    return Sandbox(limits_from_settings(settings), workers or settings.getint("CAIXUN_EXTRACT_WORKERS", 0) or None)
+    workers = workers or settings.getint("CAIXUN_EXTRACT_WORKERS", 0) or None
+    # the storage's content hash and SimHash are made in the worker too: they cost the crawl process ~12%
+    return Sandbox(limits_from_settings(settings), workers, after=article_dedup_values)
 
 
 _default_sandbox: Sandbox | None = None
@@ -114,7 +117,7 @@ def as_page(page: FetchedPage) -> Page:
 def stored_extraction(extraction: Extraction) -> Stored:
     """An Extraction as a Stored: (outcome 'extracted', article), not_article, or failed with its extract_ reason."""
     if extraction.article is not None:
-        return Stored("extracted", extraction.article)
+        return Stored("extracted", extraction.article, dedup=extraction.extras)
     if extraction.reason is not None:
         return Stored("failed", error=extraction.error, reason=extraction.reason, detail=extraction.detail)
     return Stored("not_article", error=extraction.not_article)
@@ -144,7 +147,9 @@ def store_page(session: Session, page: FetchedPage, extracted: Stored | None, cr
     else:
         result = extracted or extract_page(page)
         if result.article is not None:
-            outcome, article_id = upsert_article_with_id(session, result.article, fetched_at=page.fetched_at)
+            outcome, article_id = upsert_article_with_id(
+                session, result.article, fetched_at=page.fetched_at, dedup=result.dedup
+            )
             result = Stored(outcome, result.article)
     link_fetch(session, page.fetch_id, article_id=article_id, outcome=result.outcome, error=result.error)
     record_page(

@@ -1,6 +1,6 @@
 """Extraction in a pool of worker processes, so that no page can exhaust or block its caller.
 
-  sandbox = Sandbox(ExtractionLimits(...), workers=2)
+  sandbox = Sandbox(ExtractionLimits(...), workers=2, after=None)   # after(article) -> dict runs in the worker
   future = sandbox.submit(Page(url, body, headers))   # concurrent.futures.Future[Extraction]; never fails
   extraction = sandbox.extract(page)                   # the same, waiting for it
   sandbox.interrupt("the crawl is stopping")           # every extraction in flight ends now as extract_interrupted
@@ -47,6 +47,7 @@ import signal
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -80,6 +81,7 @@ class Extraction:
     reason: str | None = None  # a failure: extract_timeout, extract_memory, ...
     message: str | None = None  # a failure: what happened
     detail: str | None = None  # extract_error: the worker's traceback
+    extras: dict | None = None  # what the sandbox's `after` function made of the article, in the worker
 
     @classmethod
     def failed(cls, reason: str, message: str, detail: str | None = None) -> Extraction:
@@ -145,14 +147,18 @@ def _exit_for_memory() -> None:
     os._exit(EXIT_MEMORY)  # the parent reads the status as extract_memory; pebble starts a new worker
 
 
-def extract_in_worker(url: str, body: bytes | str, headers: dict[str, str], limits: ExtractionLimits) -> Extraction:
-    """One page, inside a worker: refuse it or extract it; never raises."""
+def extract_in_worker(
+    url: str, body: bytes | str, headers: dict[str, str], limits: ExtractionLimits,
+    after: Callable[[Article], dict] | None = None,
+) -> Extraction:
+    """One page, inside a worker: refuse it or extract it (then call `after` on the article); never raises."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu_used = usage.ru_utime + usage.ru_stime
     _set_soft_limit(resource.RLIMIT_CPU, int(cpu_used + 2 * limits.timeout_s + 5))
     try:
         refuse_hostile(body, limits)
-        result = Extraction(article=extract(Page(url=url, body=body, headers=headers)))
+        article = extract(Page(url=url, body=body, headers=headers))
+        result = Extraction(article=article, extras=after(article) if after is not None else None)
     except PageRefused as exc:
         result = Extraction.failed(exc.reason, str(exc))
     except NotAnArticle as exc:
@@ -203,9 +209,13 @@ class Sandbox:
     them (joining the pool, cancelling a task) runs while it is held.
     """
 
-    def __init__(self, limits: ExtractionLimits | None = None, workers: int | None = None) -> None:
+    def __init__(
+        self, limits: ExtractionLimits | None = None, workers: int | None = None,
+        after: Callable[[Article], dict] | None = None,
+    ) -> None:  # fmt: skip
         self.limits = limits or ExtractionLimits()
         self.workers = workers or default_workers()
+        self.after = after  # a module-level function (workers get it by reference), e.g. the storage's hashes
         self._pool: ProcessPool | None = None
         self._lock = threading.Lock()
         self._in_flight: dict[Future, Future] = {}  # ours: pebble's
@@ -256,7 +266,7 @@ class Sandbox:
         if refused is not None:
             result.set_result(Extraction.failed(refused.reason, str(refused)))
             return result
-        arguments = (page.url, page.body, dict(page.headers), self.limits)
+        arguments = (page.url, page.body, dict(page.headers), self.limits, self.after)
         try:
             try:
                 task = self._running_pool().schedule(extract_in_worker, args=arguments, timeout=self.limits.timeout_s)

@@ -39,7 +39,13 @@ def _row_values(article: Article) -> dict:
     return {name: data[name] for name in _CONTENT_FIELDS}
 
 
-def _dedup_values(body: str) -> dict:
+def article_dedup_values(article: Article) -> dict:
+    """The article's duplicate-detection columns (content_hash, fingerprint and its bands): the crawl has them
+    made in its extraction workers (crawler.ingest), off the process that writes."""
+    return dedup_values(article.body)
+
+
+def dedup_values(body: str) -> dict:
     value = fingerprint.simhash(body)
     return {
         "content_hash": fingerprint.content_hash(body),
@@ -105,12 +111,14 @@ def upsert_article_with_id(
     *,
     changed_at: datetime | None = None,
     refetch: bool = True,
+    dedup: dict | None = None,
 ) -> tuple[Outcome, int]:
     """upsert_article, also returning the article's row id.
 
     changed_at is when a change is recorded (updated_at, a revision's replaced_at);
     it defaults to fetched_at. refetch=False (re-extraction of an archived
-    fetch) leaves last_fetched_at and the removal mark as they are.
+    fetch) leaves last_fetched_at and the removal mark as they are. dedup: the
+    article's dedup_values, when made elsewhere; else they are made here.
     """
     fetched_at = fetched_at or datetime.now(timezone.utc)
     changed_at = changed_at or fetched_at
@@ -124,7 +132,8 @@ def upsert_article_with_id(
         return "unchanged", existing.id
     if existing is not None and (existing.title != values["title"] or existing.body != values["body"]):
         _keep_revision(session, existing, replaced_at=changed_at)
-    changed = {**values, **_dedup_values(article.body), "fetched_at": fetched_at, "updated_at": changed_at}
+    dedup = dedup if dedup is not None else dedup_values(article.body)
+    changed = {**values, **dedup, "fetched_at": fetched_at, "updated_at": changed_at}
     if refetch:  # the page answered: fetched now, and not removed
         changed.update(last_fetched_at=fetched_at, removed_at=None, removed_status=None)
     statement = (

@@ -220,3 +220,17 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"  # a zombie is dead (its new parent, init, reaps it)
+
+
+def test_the_storage_hashes_made_in_the_worker_are_the_storage_own():
+    """The crawl has its workers make the dedup columns (crawler.ingest): they must equal what storage makes."""
+    from crawler.ingest import sandbox_from_settings
+    from scrapy.settings import Settings
+    from storage.write import dedup_values
+
+    fixture = next(f for f in fixtures("sina", kind="article"))
+    with sandbox_from_settings(Settings({"CAIXUN_EXTRACT_WORKERS": 1})) as sandbox:
+        extraction = sandbox.extract(Page(fixture.url, fixture.body))
+    assert extraction.article is not None
+    assert extraction.extras == dedup_values(extraction.article.body)
+    assert extraction.extras["content_hash"] and extraction.extras["fingerprint"]
