@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from storage.db import DatabaseURLError, mask_url, resolve_database_url
-from tests.helpers import PROJECT_DIR, run_crawler, run_storage
+from tests.helpers import PROJECT_DIR, run_crawler, run_scrapy, run_storage
 
 PASSWORD = "s3cret-Passw0rd"
 
@@ -86,3 +86,10 @@ def test_good_urls_resolve():
 def test_unparseable_urls_are_masked_too():
     assert mask_url(f"postgresql://u:{PASSWORD}@127.0.0.1:notaport/db") == "postgresql://u:***@127.0.0.1:notaport/db"
     assert mask_url("postgresql://u:p@ss@h:x/db") == "postgresql://u:***@h:x/db"
+
+
+def test_scrapy_crawl_exits_2_on_a_bad_url_in_one_line(tmp_path):
+    result = run_scrapy("crawl", "sina_finance", "-s", f"DATABASE_URL=postgresq://u:{PASSWORD}@127.0.0.1/db")
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "the crawl cannot start: unsupported database 'postgresq'" in result.stderr
+    assert PASSWORD not in result.stderr and "Traceback" not in result.stderr
