@@ -60,7 +60,7 @@ from storage.archive import (
 )
 from storage.db import DatabaseURLError, MissingDatabase, reader_engine
 from storage.migrate import OutdatedSchema
-from storage.query import day_start
+from storage.query import DateOutOfRange, day_start
 from storage.write import upsert_article_with_id
 
 if TYPE_CHECKING:
@@ -91,6 +91,8 @@ def _china_day(value: str) -> datetime:
     try:
         if _DATE.fullmatch(value):
             return day_start(date.fromisoformat(value))
+    except DateOutOfRange as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     except ValueError:
         pass
     raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}")

@@ -278,6 +278,7 @@ def test_a_version_from_a_newer_unarchived_fetch_is_not_replaced(crawl, copy):
     [
         (["--site", "nosuch"], 2, "argument --site: unknown site 'nosuch'; known:"),
         (["--since", "2024-13-01"], 2, "argument --since: expected a date as YYYY-MM-DD, got '2024-13-01'"),
+        (["--since", "0001-01-01"], 2, "argument --since: date 0001-01-01 is out of range: give a day from 1900-01-01"),
         ([], 1, "no database at"),
     ],
 )
