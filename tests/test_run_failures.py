@@ -31,7 +31,7 @@ from storage.models import CrawlRun, Fetch, StoredArticle
 from storage.provenance import record_fetch, start_run
 from tests.helpers import PROJECT_DIR, PROXIED_ROLL_API, _crawl_env, run_crawler
 from tests.relay import TcpRelay
-from tests.test_scheduled_run import LISTED, SinaSite, _article_count as _stored, _run_args, _summary, _wait_for
+from tests.test_scheduled_run import LISTED, SinaSite, _article_count as _stored, _run_args, _summary, cut_mid_run
 
 AS_ROOT = os.geteuid() == 0
 
@@ -146,13 +146,7 @@ def test_a_database_outage_with_an_unwritable_spool_is_reported_as_it_is(tmp_pat
          "-s", "CONCURRENT_REQUESTS=1", "-s", "CAIXUN_DATABASE_RETRY_SECONDS=600"],
         cwd=PROJECT_DIR, env=_crawl_env(site.env()), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    try:
-        _wait_for(lambda: _stored(postgres_url) >= 3, 60, "three stored articles")
-        relay.cut()
-        _, stderr = crawl.communicate(timeout=120)
-    finally:
-        if crawl.poll() is None:
-            crawl.kill()
+    _, stderr = cut_mid_run(crawl, relay, postgres_url)
     assert crawl.returncode == exitcodes.DATABASE, stderr[-3000:]
     lost = len(LISTED) - _stored(postgres_url)
     assert lost >= 1

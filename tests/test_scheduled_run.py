@@ -11,6 +11,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -298,6 +299,17 @@ def test_sigkill_mid_run_then_a_rerun_stores_what_an_uninterrupted_run_does(tmp_
     assert _export(database_url) == uninterrupted
 
 
+def cut_mid_run(crawl: subprocess.Popen, relay: TcpRelay, database_url: str) -> tuple[str, str]:
+    """Cut the relay to the database once the crawl has stored three articles; the crawl's stdout and stderr."""
+    try:
+        _wait_for(lambda: _article_count(database_url) >= 3, 60, "three stored articles")
+        relay.cut()
+        return crawl.communicate(timeout=120)
+    finally:
+        if crawl.poll() is None:
+            crawl.kill()
+
+
 def test_database_outage_mid_run_spools_and_the_next_run_ingests(tmp_path, local_server, postgres_url, uninterrupted):
     from sqlalchemy.engine import make_url
 
@@ -307,13 +319,7 @@ def test_database_outage_mid_run_spools_and_the_next_run_ingests(tmp_path, local
     through_relay = direct.set(port=relay.port).render_as_string(hide_password=False)
     args = _run_args(tmp_path, through_relay, *ONE_AT_A_TIME, "-s", "CAIXUN_DATABASE_RETRY_SECONDS=600")
     run = start_crawler(*args, env=site.env())
-    try:
-        _wait_for(lambda: _article_count(postgres_url) >= 3, 60, "three stored articles")
-        relay.cut()
-        out, err = run.communicate(timeout=120)
-    finally:
-        if run.poll() is None:
-            run.kill()
+    out, err = cut_mid_run(run, relay, postgres_url)
     assert run.returncode == exitcodes.DATABASE, err[-3000:]
     assert "the database is unreachable" in err
     summary = _summary(out)
