@@ -10,9 +10,10 @@ ingests the spool. Outcomes, one per page (also the page_states.outcome):
                                  extraction failed (error "extract_<reason>: …", see extractors.sandbox)
 
 Extraction always runs in a worker process under the limits of extractors.limits
-(extractors.sandbox), never in the caller: the crawl passes its pipeline's Sandbox;
-spool ingestion and `python -m crawler reextract` use default_sandbox(), one
-worker under the limits in the project's settings (sandbox_from_settings).
+(extractors.sandbox), never in the caller: the crawl passes its pipeline's Sandbox,
+spool ingestion one of its own under the run's settings (sandbox_from_settings);
+`python -m crawler reextract` uses default_sandbox(), one worker under the limits
+in the project's settings.
 """
 
 from __future__ import annotations

@@ -45,7 +45,6 @@ from crawler.coverage import DEFAULT_THRESHOLDS, Coverage
 from crawler.ingest import (
     Stored,
     as_page,
-    close_default_sandbox,
     sandbox_from_settings,
     store_failure,
     store_page,
@@ -104,7 +103,6 @@ class ArticlePipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        close_default_sandbox()  # a spool ingestion's worker: the crawl has its own
         self.sandbox.start()  # the workers start while the first pages are fetched
         self.sandbox_watch.start(SANDBOX_WATCH_SECONDS, now=False)
 
