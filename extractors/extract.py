@@ -17,16 +17,10 @@ from urllib.parse import urljoin
 import trafilatura
 from parsel import Selector
 
-from extractors import generic
+from extractors import generic, header
 from extractors.article import Article, Image, NotAnArticle
-from extractors.clean import (
-    CHINA_TZ,
-    clean_lines,
-    detect_language,
-    normalize_space,
-    normalize_symbol,
-    parse_datetime,
-)
+from extractors.clean import clean_lines, detect_language, normalize_space, normalize_symbol
+from extractors.dates import CHINA_TZ, parse_datetime
 from extractors.credits import person_names
 from extractors.decoding import decode_html
 from extractors.registry import rule_for
@@ -157,7 +151,7 @@ def _apply_layout(rule: SiteRule, layout: Layout, page: Selector, url: str) -> A
     cleaned = clean_lines(element_lines(container.root), title=overrides.get("title", title))
     article = Article(
         url=url,
-        canonical_url=generic.canonical_url(page, url),
+        canonical_url=header.canonical_url(page, url),
         title=title,
         body=cleaned.body,
         published_at=_in_zone(parse_datetime(published_raw, rule.timezone), rule.timezone),

@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 from lxml import etree
 from parsel import Selector, SelectorList
 
-from extractors.clean import CHINA_TZ, normalize_space
+from extractors.clean import normalize_space
+from extractors.dates import CHINA_TZ
 
 Selectors = tuple[str, ...]
 

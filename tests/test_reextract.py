@@ -24,7 +24,7 @@ from sqlalchemy import func, select, true, update
 from warcio.archiveiterator import ArchiveIterator
 
 from extractors import Page, extract
-from extractors.clean import CHINA_TZ
+from extractors.dates import CHINA_TZ
 from storage import make_engine, session_factory
 from storage.models import ArticleRevision, Fetch, StoredArticle
 from tests.conftest import LocalServer

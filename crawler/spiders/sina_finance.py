@@ -55,7 +55,7 @@ from crawler.rollapi import (
 )
 from crawler.store import mark_run_failed
 from extractors import rule_named
-from extractors.clean import CHINA_TZ
+from extractors.dates import CHINA_TZ
 
 ROLL_REFERER = "https://finance.sina.com.cn/roll/"
 # answers an article request hands to the pipeline rather than to the errback

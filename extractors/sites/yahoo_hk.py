@@ -12,7 +12,7 @@ from datetime import timedelta, timezone
 
 from parsel import Selector
 
-from extractors.clean import parse_datetime
+from extractors.dates import parse_datetime
 from extractors.credits import person_names
 from extractors.rules import Layout, SiteRule, first_text
 
