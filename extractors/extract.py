@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Mapping
 from urllib.parse import urljoin
 
-import trafilatura
 from parsel import Selector
 
 from extractors import generic, header
@@ -23,6 +22,7 @@ from extractors.clean import clean_lines, detect_language, normalize_space, norm
 from extractors.dates import CHINA_TZ, parse_datetime
 from extractors.credits import person_names
 from extractors.decoding import decode_html
+from extractors.parsing import parse_html
 from extractors.registry import rule_for
 from extractors.rules import (
     Layout,
@@ -79,7 +79,7 @@ def extract(page: Page, *, strict: bool = False) -> Article:
     decoded = decode_html(page.body, page.content_type)
     if not _HTML_TAG.search(decoded.text[:200_000]):
         raise NotAnArticle("not HTML: no HTML element in the document")
-    warnings = [f"lossy decoding as {decoded.encoding}"] if decoded.lossy else []
+    warnings = [decoded.warning] if decoded.lossy else []
     selector = _parse(decoded.text)
     stub_target = redirect_stub_target(selector, page.url)
     if stub_target is not None:
@@ -114,9 +114,9 @@ def extract(page: Page, *, strict: bool = False) -> Article:
 
 def _parse(text: str) -> Selector:
     """One parse, shared by the site rule, the generic path and trafilatura (same parser)."""
-    tree = trafilatura.load_html(text)
+    tree = parse_html(text)
     if tree is None:
-        raise NotAnArticle("not HTML")
+        raise NotAnArticle("not HTML: no element could be parsed")
     return Selector(root=tree)
 
 

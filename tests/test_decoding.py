@@ -50,3 +50,31 @@ def test_undeclared_gbk_is_detected():
     assert b"charset" not in page.body.lower()
     decoded = decode_html(page.body)
     assert decoded.encoding == "gb18030" and not decoded.lossy
+
+
+def test_undeclared_gbk_with_a_stray_byte_is_gb18030_with_one_replacement():
+    text = "<html><head><title>央行降息</title></head><body>" + "<p>中国人民银行决定下调存款准备金率。</p>" * 300 + "</body></html>"
+    body = text.encode("gbk")
+    cut = body.index("准备金".encode("gbk"))
+    broken = body[:cut] + b"\xff" + body[cut:]  # one byte no encoding here reads
+    decoded = decode_html(broken)
+    assert decoded.encoding == "gb18030"
+    assert decoded.lossy and decoded.replacements == 1
+    assert decoded.text.count("\ufffd") == 1
+    assert decoded.text.count("中国人民银行决定下调存款准备金率") == 299
+    assert "1 undecodable" in decoded.warning
+
+
+def test_a_few_bad_bytes_in_utf8_stay_utf8():
+    text = "<html><head><meta charset='utf-8'></head><body>" + "<p>新浪财经讯 央行今日开展逆回购操作。</p>" * 50
+    body = text.encode("utf-8")
+    cut = body.index("逆回购".encode("utf-8"))
+    broken = body[:cut] + b"\xff" + body[cut:]  # between two characters
+    decoded = decode_html(broken)
+    assert decoded.encoding == "utf-8" and decoded.replacements == 1
+    assert decoded.text.count("央行今日开展逆回购操作") == 49
+
+
+def test_the_pages_own_replacement_characters_are_not_a_decoding_loss():
+    decoded = decode_html("<meta charset='utf-8'><p>乱码\ufffd示例</p>".encode("utf-8"))
+    assert not decoded.lossy and decoded.encoding == "utf-8"

@@ -4,7 +4,7 @@
     crawler.logmasking masks every log record (installed by `scrapy crawl`).
 (b) Entity expansion ("billion laughs", XXE) cannot be used against the crawler. No
     code here parses XML: pages are parsed as HTML only (extractors: w3lib decoding,
-    then trafilatura.load_html, i.e. lxml's HTMLParser, shared with parsel through
+    then extractors.parsing.parse_html, i.e. lxml's HTMLParser, shared with parsel through
     Selector(root=...)), whatever the Content-Type says; the roll API is JSON; there
     is no sitemap or feed parser. libxml2's HTML parser does not read a DOCTYPE's
     internal subset, so declared entities stay unexpanded text ("&xxe;") and no
@@ -299,10 +299,12 @@ def test_the_parsers_leave_entities_unexpanded(name):
     from lxml import etree
     from parsel import Selector
 
+    from extractors.parsing import parse_html
+
     body = ENTITY_DOCUMENTS[name].encode()
     reference = "&lol9;" if name == "billion-laughs" else "&xxe;"
     html_trees = [
-        trafilatura.load_html(body.decode()),  # what extractors.extract does
+        parse_html(body.decode()),  # what extractors.extract does
         trafilatura.load_html(body),
         lxml.html.fromstring(body),
         Selector(body=body, type="html").root,
