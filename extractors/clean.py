@@ -14,6 +14,20 @@ _CJK_WRAP = re.compile(r"(?<=[\u3400-\u9fff\u3000-\u303f\uff00-\uffef])[ \t\r]*\
 # Private-use code points: GBK user-defined characters that decode to nothing readable.
 _PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
 
+# What a headline list leaves at the end of a body once its links are pruned: the
+# timestamps of its items ("- 2020年07月08日 13:36:14"; a day alone may sign an
+# announcement, so a time of day is required) and its heading ("理论新闻精选："), a short
+# heading announcing what no longer follows.
+_DANGLING_HEADING = re.compile(r"^[^。！？!?，,；;]{1,14}[:：]$")
+_BARE_TIMESTAMP = re.compile(
+    r"^[-·•*]?\s*(?:19|20)\d{2}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2}\s*日?\s*\d{1,2}:\d{2}(?::\d{2})?$"
+)
+
+
+def _drop_list_remnants(kept: list[str], dropped: list[str]) -> None:
+    while kept and (_BARE_TIMESTAMP.match(kept[-1]) or _DANGLING_HEADING.match(kept[-1])):
+        dropped.append(kept.pop())
+
 # Brackets left empty once a keyword link inside them is dropped: "谷歌(微博)" → "谷歌()".
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|（\s*）")
 
@@ -43,24 +57,32 @@ def clean_lines(lines: list[str], title: str | None = None) -> CleanBody:
     """Normalise body lines and drop boilerplate, moving editor/原标题/credit lines to fields."""
     result = CleanBody(body="")
     kept: list[str] = []
+    fields: dict[str, str] = {}  # family name → first value found
+    families = boilerplate.matcher()
     for raw in lines:
         line = normalize_space(_EMPTY_BRACKETS.sub("", raw))
         if not line:
             continue
-        if boilerplate.starts_trailer(line):
+        hit = families.match(line)
+        if hit is not None and hit.family.kind == "field":
+            fields.setdefault(hit.family.name, hit.value)
+            continue
+        if hit is not None and hit.family.kind == "cut":
             result.dropped.append(line)
-            break
-        if match := boilerplate.EDITOR_LINE.match(line):
-            result.editor = result.editor or match.group("name").strip()
+            if kept:  # a disclaimer before any article text is dropped alone
+                break
             continue
         if match := boilerplate.ORIGINAL_TITLE_LINE.match(line):
             result.original_title = result.original_title or match.group("title")
             continue
-        if boilerplate.is_boilerplate(line) or (title and len(kept) < 3 and _same_title(line, title)):
+        if hit is not None or (title and len(kept) < 3 and _same_title(line, title)):
             result.dropped.append(line)
             continue
         kept.append(line)
+    result.editor = fields.get("editor_in_charge") or fields.get("editor")
+    _drop_list_remnants(kept, result.dropped)
     kept, credits = take_credits(kept)
+    _drop_list_remnants(kept, result.dropped)
     result.authors, result.source = credits.authors, credits.source
     result.body = "\n".join(kept)
     return result

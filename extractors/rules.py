@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from parsel import Selector, SelectorList
 
+from extractors.boilerplate import Family
 from extractors.clean import normalize_space
 from extractors.dates import CHINA_TZ
 
@@ -61,6 +62,8 @@ class SiteRule:
     timezone: tzinfo = CHINA_TZ  # times are shown in this zone; aware times are converted to it
     article_urls: tuple[str, ...] = ()  # regexes of article-page URLs
     skip_urls: dict[str, str] = field(default_factory=dict)  # kind → regex (video, slide…)
+    # the site's own boilerplate lines; applied on every page, since its articles travel
+    boilerplate: tuple[Family, ...] = ()
 
     def handles(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
@@ -156,7 +159,11 @@ def drop_node(node: Selector) -> None:
     node.drop()
 
 
-_RELATED_HEADING = re.compile(r"^[【\[]?(相关新闻|相关阅读|延伸阅读|相关报道|推荐阅读|相关链接)[】\]]?[:：]?$")
+# "相关新闻", "【延伸阅读】", "延伸 · 推荐", "相关推荐：" — compared without spaces and separator dots
+_RELATED_HEADING = re.compile(
+    r"^[【\[]?(?:(?:相关|延伸|推荐|更多|精彩|往期)(?:新闻|阅读|报道|推荐|链接|文章|回顾)|猜你喜欢)[】\]]?[:：]?$"
+)
+_HEADING_SEPARATORS = re.compile(r"[\s·・•|｜丨]+")
 
 
 def _is_link_only(element: etree._Element) -> bool:
@@ -172,7 +179,8 @@ def drop_related_links(container: Selector) -> None:
     is article text and stays.
     """
     for element in list(container.root.iter("p", "div", "h3", "h4")):
-        if element.getparent() is None or not _RELATED_HEADING.match("".join(element.itertext()).strip()):
+        heading = _HEADING_SEPARATORS.sub("", "".join(element.itertext()))
+        if element.getparent() is None or not _RELATED_HEADING.match(heading):
             continue
         links = []
         sibling = element.getnext()

@@ -6,6 +6,7 @@ reliable markers and go to the generic path.
 
 from __future__ import annotations
 
+from extractors.boilerplate import Family
 from extractors.rules import Layout, SiteRule
 
 # Inside the body container, never article (SINA.md §5).
@@ -113,6 +114,56 @@ V2004_BOOK = Layout(
     drop=(".//table", ".//center", ".//iframe", "//a[contains(., '上一篇') or contains(., '下一篇')]/.."),
 )
 
+# Sina's promos and widgets (SINA.md §5, EXTRACTION_SPEC.md): they travel with
+# syndicated copies and broker-app feeds, so every page is checked for them.
+BOILERPLATE_PROMOS = Family(
+    name="sina_promos",
+    kind="drop",
+    patterns=(
+        r"炒股就看金麒麟",
+        r"海量资讯、?精准解读|尽在新浪财经APP",
+        r"安装新浪财经客户端",
+        r"进入【新浪财经股吧】",
+        r"点个爱心,?再走吧",
+        r"新浪财经意见反馈留言板",
+        r"下一条快讯将在",
+        r"炒股开户享福利",
+        r"当前浏览器不支持在线预览PDF文件",
+        r"^APP专享$|^新浪(?:财经|新闻)公众号$",
+    ),
+    examples=(
+        "炒股就看金麒麟分析师研报，权威，专业，及时，全面，助您挖掘潜力主题机会！",
+        "海量资讯、精准解读，尽在新浪财经APP",
+        "相关新闻 投资热点尽在新浪财经APP>",
+        "安装新浪财经客户端第一时间接收最全面的市场资讯→【下载地址】",
+        "进入【新浪财经股吧】讨论",
+        "点个爱心，再走 吧",
+        "新浪财经意见反馈留言板",
+        "下一条快讯将在30秒后自动推送",
+        "炒股开户享福利，入金抽188元红包，100%中奖！",
+        "当前浏览器不支持在线预览PDF文件",
+        "APP专享",
+        "新浪财经公众号",
+    ),
+    near_misses=(
+        "新浪财经讯 5月25日上午消息，据彭博新闻社报道",
+        "新浪财经APP数据显示，该股今日成交额居前。",
+        "他点了个爱心，转身离开。",
+    ),
+    max_len=120,
+)
+
+BOILERPLATE_DISCLAIMER = Family(
+    name="sina_disclaimer",
+    kind="cut",
+    patterns=(r"^[【\[]?新浪声明(?:[】\]]|:)",),
+    examples=(
+        "新浪声明：此消息系转载自新浪合作媒体，新浪网登载此文出于传递更多信息之目的，并不意味着赞同其观点或证实其描述。文章内容仅供参考，不构成投资建议。投资者据此操作，风险自担。",
+        "【新浪声明】此消息系转载自新浪合作媒体。",
+    ),
+    near_misses=("新浪声明称，将严肃处理违规账号。",),
+)
+
 RULE = SiteRule(
     name="sina",
     domains=("sina.com.cn", "sina.cn"),
@@ -131,4 +182,5 @@ RULE = SiteRule(
         "slide": r"^https?://slide\.(?:[\w-]+\.)*sina\.(?:com\.)?cn/",
         "live": r"^https?://[\w.-]+\.sina\.(?:com\.)?cn/7x24/|^https?://zhibo\.sina\.com\.cn/",
     },
+    boilerplate=(BOILERPLATE_PROMOS, BOILERPLATE_DISCLAIMER),
 )
