@@ -21,6 +21,9 @@ class Article:
     canonical_url: str | None = None
     title: str | None = None
     published_at: datetime | None = None  # timezone-aware
+    # how much of published_at the page gave: "day" (a date without a time: published_at
+    # is then 00:00 of that day in the site's zone), "minute" or "second"; None when no time
+    published_precision: str | None = None
     source: str | None = None
     source_url: str | None = None  # the outlet's link, when the page gives one
     authors: list[str] = field(default_factory=list)

@@ -62,6 +62,8 @@ class StoredArticle(Base):
     site: Mapped[str] = mapped_column(String(64), index=True)
     title: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # "day" when the page gave a date without a time (published_at is then 00:00 China time), "minute", "second"
+    published_precision: Mapped[str | None] = mapped_column(String(8))
     source: Mapped[str | None] = mapped_column(String(255))
     source_url: Mapped[str | None] = mapped_column(String(2048))
     authors: Mapped[list] = mapped_column(JSON, default=list)
@@ -105,6 +107,7 @@ class ArticleRevision(Base):
     title: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_precision: Mapped[str | None] = mapped_column(String(8))
     extractor: Mapped[str] = mapped_column(String(128))
     content_hash: Mapped[str | None] = mapped_column(String(64))
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when this old version was fetched

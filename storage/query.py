@@ -49,8 +49,8 @@ logger = logging.getLogger(__name__)
 DISPLAY_TZ = timezone(timedelta(hours=8))
 
 EXPORT_FIELDS = (
-    "url", "canonical_url", "title", "published_at", "source", "source_url", "authors", "editor",
-    "original_title", "body", "images", "symbols", "language", "site", "fetched_at", "extractor",
+    "url", "canonical_url", "title", "published_at", "published_precision", "source", "source_url", "authors",
+    "editor", "original_title", "body", "images", "symbols", "language", "site", "fetched_at", "extractor",
     "removed_at", "removed_status",  # set when the page later answered 404/410; the article is kept
 )  # fmt: skip
 COVERAGE_FIELDS = ("title", "body", "published_at", "source", "editor", "authors")

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 Outcome = Literal["inserted", "updated", "unchanged"]
 
 _CONTENT_FIELDS = (
-    "url", "site", "title", "published_at", "source", "source_url", "authors", "editor",
+    "url", "site", "title", "published_at", "published_precision", "source", "source_url", "authors", "editor",
     "original_title", "body", "images", "symbols", "language", "extractor", "warnings",
 )  # fmt: skip
 _BAND_COLUMNS = ("fp_band0", "fp_band1", "fp_band2", "fp_band3")
@@ -84,6 +84,7 @@ def _keep_revision(session: Session, row: StoredArticle, replaced_at: datetime) 
             title=row.title,
             body=row.body,
             published_at=row.published_at,
+            published_precision=row.published_precision,
             extractor=row.extractor,
             content_hash=row.content_hash,
             fetched_at=row.fetched_at,

@@ -90,3 +90,22 @@ def test_the_crawler_refuses_an_outdated_schema(tmp_path):
                         "-s", f"DATABASE_URL={url}", "-s", f"REPLAY_WARC={tmp_path / 'none.warc.gz'}")  # fmt: skip
     assert result.returncode == 1
     assert "schema revision 0001" in result.stderr and "python -m storage upgrade" in result.stderr
+
+
+def test_0005_adds_published_precision_and_takes_it_away(database_url):
+    """Up: old rows get NULL (unknown) precision; down: the column goes, the rows stay."""
+    engine = _bare_engine(database_url)
+    upgrade(engine, "0004")
+    _insert_first_release_row(engine)
+    upgrade(engine, "0005")
+    for table in ("articles", "article_revisions"):
+        assert "published_precision" in {c["name"] for c in inspect(engine).get_columns(table)}
+    with engine.begin() as connection:
+        assert connection.execute(text("SELECT published_precision FROM articles")).scalars().all() == [None]
+        connection.execute(text("UPDATE articles SET published_precision = 'day'"))
+    downgrade(engine, "0004")
+    for table in ("articles", "article_revisions"):
+        assert "published_precision" not in {c["name"] for c in inspect(engine).get_columns(table)}
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT title FROM articles")).scalars().all() == ["标题"]
+    engine.dispose()

@@ -18,7 +18,7 @@ from storage import (
     session_factory,
 )
 from storage.db import DEFAULT_DATABASE_URL, DatabaseURLError
-from storage.models import StoredArticle
+from storage.models import ArticleRevision, StoredArticle
 from storage.write import upsert_article
 from tests.helpers import run_storage
 
@@ -123,8 +123,8 @@ def test_export_cli_prints_jsonl(tmp_path):
     assert result.returncode == 0, result.stderr
     [record] = [json.loads(line) for line in result.stdout.splitlines()]
     expected_keys = {
-        "url", "canonical_url", "title", "published_at", "source", "source_url", "authors", "editor",
-        "original_title", "body", "images", "symbols", "language", "site", "fetched_at", "extractor",
+        "url", "canonical_url", "title", "published_at", "published_precision", "source", "source_url", "authors",
+        "editor", "original_title", "body", "images", "symbols", "language", "site", "fetched_at", "extractor",
         "removed_at", "removed_status",
     }  # fmt: skip
     assert set(record) == expected_keys
@@ -157,3 +157,19 @@ def test_sqlite_readers_read_while_a_writer_commits(tmp_path):
         reader.exec_driver_sql("COMMIT")
         assert reader.exec_driver_sql("SELECT count(*) FROM articles").scalar() == 2
     engine.dispose()
+
+
+def test_a_day_only_time_keeps_its_precision(engine):
+    """A page that shows only a date: 00:00 China time of that day, precision "day", in the store and the export."""
+    day = _article(published_at=datetime(2005, 8, 16, tzinfo=CST), published_precision="day")
+    with session_factory(engine).begin() as session:
+        upsert_article(session, day)
+    [record] = list(iter_articles(engine))
+    assert record["published_at"] == "2005-08-16T00:00:00+08:00"
+    assert record["published_precision"] == "day"
+    with session_factory(engine).begin() as session:  # a new version with the minute: the old one is kept
+        assert upsert_article(session, _article(title="新标题", published_precision="minute")) == "updated"
+        revision = session.execute(select(ArticleRevision)).scalar_one()
+    assert revision.published_precision == "day"
+    [record] = list(iter_articles(engine))
+    assert record["published_precision"] == "minute"

@@ -30,6 +30,7 @@ def hong_kong_time_and_byline(page: Selector, url: str) -> dict:
     if published := parse_datetime(first_text(page, (_TIME,))):
         # the page shows "上午8:21": to the minute
         found["published_at"] = published.astimezone(HONG_KONG).replace(second=0, microsecond=0)
+        found["published_precision"] = "minute"
     byline = first_text(page, (_BYLINE,))
     provider = first_text(page, (_PROVIDER,))
     found["authors"] = [] if not byline or byline == provider else person_names(byline)
