@@ -16,7 +16,7 @@ _TERMINAL = "。！？!?…”」』\"'）)"
 # A whole line that is only a byline.
 BYLINE = re.compile(
     rf"^[（(\[【]?\s*(?:文\s*[/｜|丨]|作者\s*[:：\s]|撰文\s*[:：/]|[{_CJK}]{{0,8}}记者\s*[:：]?|文\s*[:：]|原创\s*[:：])\s*"
-    rf"(?P<names>[{_CJK}A-Za-z·．. 、，,]{{2,30}}?)\s*[）)\]】]?$"
+    rf"(?P<names>[{_CJK}A-Za-z·．. 、，,《》]{{2,40}}?)\s*[）)\]】]?$"
 )
 # The desk's own credits closing a story: "编辑 刘晓阳 校对 李铭", "编辑/倪家宁" (not the 责任编辑).
 DESK_LINE = re.compile(
@@ -40,10 +40,13 @@ TRAILING_CREDIT = re.compile(
 AUTHOR_NOTE = re.compile(rf"(?<=[{re.escape(_TERMINAL)}])\s*[（(]作者(?P<names>[{_CJK}·]{{2,4}}?)系[^（）()]{{2,40}}[）)]\s*$")
 COLLECTIVE_BYLINE = re.compile(rf"(?<=[{re.escape(_TERMINAL)}])\s*[（(][{_CJK}]{{0,10}}评论员[）)]\s*$")
 TRAILING_END = re.compile(r"\s*[（(]\s*完\s*[）)]\s*$")
+# "（作者：方敏北京大学经济学院教授）": a writer's note closing the story, even when no name can be cut out of it
+WRITER_NOTE = re.compile(r"^[（(]\s*(?:作者|撰文|文)\s*[:：/]")
 
 # Words that make a token an outlet or a role, not a person.
 _NOT_PERSON = re.compile(
-    r"(网|报|社|台|刊|新闻|记者|通讯员|编辑|日报|晚报|周刊|杂志|集团|公司|中心|研究院|客户端|综合|图|摄|注|完|续)$"
+    r"(网|报|社|台|刊|新闻|记者|通讯员|编辑|日报|晚报|周刊|杂志|集团|公司|中心|研究院|客户端|综合|图|摄|注|完|续|"
+    r"主笔|撰稿人|评论员|专栏作家|研究员)$|》"
 )
 _ROLE_SUFFIX = re.compile(r"(?<=..)(?:编译|撰文|整理|采写)$")
 _PLACE_REPORT = re.compile(r"(?:报道|发自\S*)$")  # "上海报道": a place, not a person
@@ -112,12 +115,12 @@ def take_credits(lines: list[str]) -> tuple[list[str], Credits]:
     """
     credits = Credits()
     lines = list(lines)
-    for _ in range(3):  # leading bylines
-        if lines and (match := BYLINE.match(lines[0])):
-            credits.authors += person_names(match.group("names"))
-            lines.pop(0)
-        else:
-            break
+    # bylines among the first lines: before the text, or after a dateline or lede
+    # ("新华社北京5月9日电 题：…" then "新华社记者邹多为、唐诗凝、丁乐")
+    for index in reversed(range(min(3, len(lines)))):
+        if (match := BYLINE.match(lines[index])) and (names := person_names(match.group("names"))):
+            credits.authors = names + [n for n in credits.authors if n not in names]
+            lines.pop(index)
     if lines and (match := INLINE_REPORTER.search(lines[0])):
         credits.authors += [n for n in person_names(match.group("names")) if n not in credits.authors]
     kept = []
@@ -138,7 +141,7 @@ def take_credits(lines: list[str]) -> tuple[list[str], Credits]:
         kept.pop()
     while kept and (match := BYLINE.match(kept[-1]) or CREDIT_LINE.match(kept[-1])):  # trailing bylines
         names = person_names(match.group("names"))
-        if not names:
+        if not names and not WRITER_NOTE.match(kept[-1]):
             break
         credits.authors += [n for n in names if n not in credits.authors]
         kept.pop()

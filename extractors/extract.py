@@ -3,7 +3,12 @@
 Pages that are no article raise NotAnArticle: empty, binary or not HTML, a
 redirect stub (a <meta http-equiv="refresh"> that names a URL, on a page whose
 visible text is under STUB_MAX_TEXT characters: "redirect", "页面跳转中…"; a
-refresh without a URL, the auto-reload of news pages, is no stub), or no body found.
+refresh without a URL, the auto-reload of news pages, is no stub), no body found,
+or a page of media or chrome only (extractors.page_kind: a video player or a
+picture gallery with next to no text, a body of navigation runs).
+
+A site rule reads every node its body selector matches (extract._containers)
+and takes picture captions by its caption XPath, else by extractors.captions.
 """
 
 from __future__ import annotations
@@ -18,11 +23,14 @@ from parsel import Selector
 
 from extractors import generic, header
 from extractors.article import Article, Image, NotAnArticle
+from extractors.captions import find_caption, picture_src
+from extractors.page_kind import gallery_only, has_player, navigation_body, prose_length, video_only
 from extractors.clean import clean_lines, detect_language, normalize_space, normalize_symbol
-from extractors.dates import CHINA_TZ, parse_datetime
+from extractors.dates import CHINA_TZ, parse_datetime, precision_of
 from extractors.credits import person_names
 from extractors.decoding import decode_html
 from extractors.parsing import parse_html
+from extractors.prune import prune_link_lists_within
 from extractors.registry import rule_for
 from extractors.rules import (
     Layout,
@@ -91,6 +99,8 @@ def extract(page: Page, *, strict: bool = False) -> Article:
         if layout is not None:
             try:
                 article = _apply_layout(rule, layout, selector, page.url)
+            except NotAnArticle:
+                raise  # the rule recognised the page (a video, a gallery): no generic fallback
             except Exception:
                 if strict:
                     raise
@@ -106,6 +116,8 @@ def extract(page: Page, *, strict: bool = False) -> Article:
             article.site = rule.name
     if not article.body or not _WORD.search(article.body):  # "<<<>>>" from broken markup is no body
         raise NotAnArticle(f"no article body found on {page.url}")
+    if navigation_body(article.body):  # a video page's site chrome, when its player left no text
+        raise NotAnArticle(f"navigation only: page chrome and no article text on {page.url}")
     if rule is None and (article.language or "").startswith("zh"):
         article.published_at = _in_zone(article.published_at, CHINA_TZ)
     article.warnings.extend(warnings)
@@ -131,30 +143,51 @@ def redirect_stub_target(page: Selector, url: str) -> str | None:
     return None
 
 
+def _containers(page: Selector, layout: Layout) -> list[Selector]:
+    """Every node of the first body selector that matches, in document order, outermost only.
+
+    A page may split its text over two containers of the same markup (a 163 page
+    with two div#endText); a node inside another matched node is read with it.
+    """
+    for sel in layout.body:
+        nodes = list(select(page, sel))
+        if nodes:
+            roots = {node.root for node in nodes}
+            return [node for node in nodes if not any(a in roots for a in node.root.iterancestors())]
+    return []
+
+
 def _apply_layout(rule: SiteRule, layout: Layout, page: Selector, url: str) -> Article:
-    container = next((node for sel in layout.body for node in select(page, sel)), None)
+    containers = _containers(page, layout)
     title = first_text(page, layout.title)
-    if container is None:
+    if not containers:
         return Article(url=url, title=title, body="")
-    # read everything the drop list removes (editor line, quote spans) first
-    symbols = _symbols(container, layout)
+    # read everything the drop list removes (editor line, quote spans, players) first
+    symbols = _symbols(containers, layout)
+    had_player = any(has_player(container.root) for container in containers)
     editor = _editor_name(first_text(page, layout.editor))
     authors = _authors(first_text(page, layout.authors))
     published_raw = first_text(page, layout.published_at)
     source, source_url = _source(page, layout, rule)
     overrides = layout.extra(page, url) if layout.extra else {}
-    for sel in layout.drop:
-        for node in select(container, sel):
-            drop_node(node)
-    drop_related_links(container)
-    images = _images(container, url, layout.caption)  # only pictures that survived the drops
-    cleaned = clean_lines(element_lines(container.root), title=overrides.get("title", title))
+    images: list[Image] = []
+    lines: list[str] = []
+    for container in containers:
+        for sel in layout.drop:
+            for node in select(container, sel):
+                drop_node(node)
+        drop_related_links(container)
+        prune_link_lists_within(container.root)
+        images += _images(container, url, layout.caption)  # only pictures that survived the drops
+        lines += element_lines(container.root)
+    cleaned = clean_lines(lines, title=overrides.get("title", title))
     article = Article(
         url=url,
         canonical_url=header.canonical_url(page, url),
         title=title,
         body=cleaned.body,
         published_at=_in_zone(parse_datetime(published_raw, rule.timezone), rule.timezone),
+        published_precision=precision_of(published_raw),
         source=source or cleaned.source,
         source_url=urljoin(url, source_url) if source and source_url else None,
         authors=authors or cleaned.authors,
@@ -168,7 +201,16 @@ def _apply_layout(rule: SiteRule, layout: Layout, page: Selector, url: str) -> A
     )
     for name, value in overrides.items():
         setattr(article, name, value)
+    _raise_if_media_only(had_player, article.images, article.body)
     return article
+
+
+def _raise_if_media_only(had_player: bool, images: list[Image], body: str) -> None:
+    """A container of a player or pictures and (next to) no text is no article (extractors.page_kind)."""
+    if video_only(had_player, body):
+        raise NotAnArticle(f"video-only page: a player and {prose_length(body)} characters of text")
+    if gallery_only(len(images), sum(1 for image in images if image.caption), body):
+        raise NotAnArticle(f"picture gallery: {len(images)} pictures and no text besides their captions")
 
 
 def _in_zone(moment, zone):
@@ -220,42 +262,35 @@ def _editor_name(text: str | None) -> str | None:
 
 
 def _images(container: Selector, base_url: str, caption_xpath: str) -> list[Image]:
-    """Pictures in the body with their captions; the caption nodes are removed from the body."""
+    """Pictures in the body with their captions; the caption nodes are removed from the body.
+
+    The layout's caption XPath (the site's caption markup) comes first, then the
+    site-neutral rule of extractors.captions (captions typed as plain paragraphs).
+    """
     images = []
     for img in container.css("img"):
-        # lazy-loaded pictures keep the real address in a data- attribute
-        src = next((img.attrib[a] for a in ("data-src", "data-original", "data-lazyload") if img.attrib.get(a)), None)
-        src = src or img.attrib.get("src")
-        if not src or src.startswith("data:"):
+        src = picture_src(img.root)
+        if not src:
             continue
-        captions = img.xpath(caption_xpath) or _caption_paragraph(img)
-        caption = normalize_space(" ".join(captions.xpath(".//text()").getall())) or None
-        for node in captions:
-            node.drop()
+        marked = img.xpath(caption_xpath)
+        if marked:
+            caption = normalize_space(" ".join(marked.xpath(".//text()").getall())) or None
+            for node in marked:
+                node.drop()
+        else:
+            found = find_caption(img.root, stop=container.root)
+            caption = found.text if found else None
+            if found:
+                found.remove()
         images.append(Image(src=urljoin(base_url, src), caption=caption))
     return images
 
 
-_CAPTION_CREDIT = re.compile(r"图源|图片来源|资料图|摄$|摄）|摄\)|图/|图：|供图|视觉中国|截图")
-
-
-def _caption_paragraph(img: Selector):
-    """A short credit-bearing paragraph right after an image-only paragraph is its caption."""
-    block = img.xpath("ancestor::p[1]")
-    if not block or normalize_space(" ".join(block.xpath(".//text()").getall())):
-        return img.xpath("self::*[false()]")
-    following = block.xpath("following-sibling::*[1][self::p]")
-    text = normalize_space(" ".join(following.xpath(".//text()").getall()))
-    if following and text and len(text) <= 120 and _CAPTION_CREDIT.search(text):
-        return following
-    return img.xpath("self::*[false()]")
-
-
-def _symbols(container: Selector, layout: Layout) -> list[str]:
+def _symbols(containers: list[Selector], layout: Layout) -> list[str]:
     found: list[str] = []
     normalize = layout.symbol_from or normalize_symbol
     for sel in layout.symbols:
-        for raw in select(container, sel).getall():
+        for raw in (raw for container in containers for raw in select(container, sel).getall()):
             symbol = normalize(raw)
             if symbol and symbol not in found:
                 found.append(symbol)

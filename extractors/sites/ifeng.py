@@ -23,6 +23,7 @@ from urllib.parse import urljoin
 from parsel import Selector
 
 from extractors.article import Image
+from extractors.captions import find_caption
 from extractors.clean import clean_lines
 from extractors.credits import person_names
 from extractors.rules import (
@@ -99,6 +100,9 @@ def pictures(container: Selector, url: str) -> list[Image]:
             continue
         following = img.xpath("ancestor::p[1]/following-sibling::*[1]")
         caption = following.xpath("normalize-space(.)").get() if following and following[0].root in captions else None
+        if not caption:  # a caption the shared rule takes out of the body (centred, styled …)
+            found = find_caption(img.root, stop=container.root)
+            caption = found.text if found else None
         images.append(Image(src=urljoin(url, src), caption=caption or None))
     return images
 
