@@ -9,14 +9,28 @@ from typing import Any
 from benchmarks.scoring import SINA_SITES, PageResult, Row, Timing, ms_ratio
 from benchmarks.systems import SYSTEMS
 
-# --check targets
+# --check targets (development split)
 SINA_MIN_F1 = 0.98
 NON_SINA_MIN_F1 = 0.93
-AEB_MIN_F1 = 0.962
+AEB_MIN_F1 = 0.970  # the best published systems (issue 10)
 SITE_RULE_MAX_RATIO = 0.5
 GENERIC_MAX_RATIO = 1.2
+# the issue's targets for pages nobody tuned for: printed for the test split (holdout), never enforced
+TEST_TARGETS = {
+    "[sina]": {"f1": 0.98, "metadata": 0.95},
+    "[non-sina]": {"f1": 0.95, "metadata": 0.90},
+    "[syndicated]": {},
+}
+TEST_METADATA_FIELDS = ("title", "published_at", "source", "editor")
 
-FIELD_COLUMNS = (("title", "title acc"), ("published_at", "time acc"), ("source", "source acc"), ("editor", "editor acc"), ("authors", "authors acc"))
+FIELD_COLUMNS = (
+    ("title", "title acc"),
+    ("published_at", "time acc"),
+    ("published_day", "day acc"),
+    ("source", "source acc"),
+    ("editor", "editor acc"),
+    ("authors", "authors acc"),
+)
 
 
 def _num(value: float | None, digits: int = 3) -> str:
@@ -107,17 +121,64 @@ class Check:
     value: float | int | None
     target: str
     ok: bool
+    enforced: bool = True  # False: printed only (the test split, or a --generic run), never fails --check
 
     def line(self) -> str:
         value = "-" if self.value is None else (f"{self.value:.3f}" if isinstance(self.value, float) else str(self.value))
-        return f"  {'PASS' if self.ok else 'FAIL'}  {self.suite:<8} {self.what:<40} {value:>7}  (target {self.target})"
+        verdict = ("PASS" if self.ok else "FAIL") if self.enforced else ("meets" if self.ok else "MISSES")
+        return f"  {verdict:<6}  {self.suite:<8} {self.what:<40} {value:>7}  (target {self.target})"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"suite": self.suite, "what": self.what, "value": self.value, "target": self.target, "ok": self.ok}
+        return {
+            "suite": self.suite,
+            "what": self.what,
+            "value": self.value,
+            "target": self.target,
+            "ok": self.ok,
+            "enforced": self.enforced,
+        }
 
 
-def checks(suite: str, rows: Sequence[Row], groups: dict[str, dict[str, Timing]]) -> list[Check]:
-    """The targets of the --check flag, for one suite; a target with nothing to measure is left out."""
+def metadata_accuracy(row: Row, names: Sequence[str] = TEST_METADATA_FIELDS) -> float | None:
+    """Right checks over all checks of these fields, pooled (the issue's "metadata right on N% of checks")."""
+    correct = sum(row.fields.get(name, (0, 0))[0] for name in names)
+    scored = sum(row.fields.get(name, (0, 0))[1] for name in names)
+    return correct / scored if scored else None
+
+
+def holdout_checks(suite: str, rows: Sequence[Row]) -> list[Check]:
+    """The issue's targets on the holdout rows, printed beside the development checks, never enforced."""
+    found: list[Check] = []
+    by_label = {row.label: row for row in rows}
+    for label, targets in TEST_TARGETS.items():
+        row = by_label.get(label)
+        if row is None:
+            continue
+        f1 = row.scores["caixun"].f1
+        if "f1" in targets and f1 is not None:
+            found.append(Check(suite, f"{label} F1", f1, f">= {targets['f1']}", f1 >= targets["f1"], enforced=False))
+        leaks = row.leak_pages["caixun"]
+        found.append(Check(suite, f"{label} leaking pages", leaks, "0", leaks == 0, enforced=False))
+        accuracy = metadata_accuracy(row)
+        if "metadata" in targets and accuracy is not None:
+            limit = targets["metadata"]
+            found.append(Check(suite, f"{label} title/time/source/editor right", accuracy, f">= {limit}", accuracy >= limit, enforced=False))
+    return found
+
+
+def checks(suite: str, rows: Sequence[Row], groups: dict[str, dict[str, Timing]], *, enforced: bool = True) -> list[Check]:
+    """The targets of the --check flag, for one suite; a target with nothing to measure is left out.
+
+    The holdout suite gets the issue's targets instead, printed only; with enforced=False
+    (a --generic run) the development targets are printed only too.
+    """
+    if suite == "holdout":
+        return holdout_checks(suite, rows)
+    found = _development_checks(suite, rows, groups)
+    return found if enforced else [Check(c.suite, c.what, c.value, c.target, c.ok, enforced=False) for c in found]
+
+
+def _development_checks(suite: str, rows: Sequence[Row], groups: dict[str, dict[str, Timing]]) -> list[Check]:
     found: list[Check] = []
     by_label = {row.label: row for row in rows}
     if suite == "aeb":

@@ -3,7 +3,9 @@
 A row is a site (fixture folder / manifest site / "aeb"), a group of sites
 ("sina", "non-sina") or "overall". Body scores are macro over the row's pages
 that have a body truth; metadata accuracy is over the pages whose truth has
-that field; leaks count pages with at least one leak.
+that field; leaks count pages with at least one leak: a marker of
+benchmarks/leaks.py, or one of the strings the page's fixture lists under
+must_not_contain (picked by hand from that page).
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from benchmarks.leaks import Leak, find_leaks
 from benchmarks.metric import PageScore, Scores, aggregate, score_page
 from benchmarks.suites import Case
 from benchmarks.systems import SYSTEMS, Prediction, predicted_field
-from benchmarks.truth import METADATA_FIELDS, field_matches, truth_value_json
+from benchmarks.truth import METADATA_FIELDS, PUBLISHED_DAY, field_matches, truth_value_json
 
 SINA_SITES = frozenset({"sina", "sina_mobile"})  # Sina Finance and its mobile pages; sina_tw is another portal
+SYNDICATED = "syndicated"  # kind_of_page of a Sina article carried by another site (a broker app, a portal)
+SCORED_FROM = {PUBLISHED_DAY: "published_at"}  # a derived field and the Article field it is read from
+ROW_FIELDS: tuple[str, ...] = (*METADATA_FIELDS, PUBLISHED_DAY)
 
 
 @dataclass
@@ -52,7 +57,7 @@ class SystemResult:
             }
         if self.fields:
             data["fields"] = {
-                name: {"ok": ok, "got": _json_value(predicted_field(self.prediction, name))}
+                name: {"ok": ok, "got": _json_value(predicted_field(self.prediction, SCORED_FROM.get(name, name)))}
                 for name, ok in self.fields.items()
             }
         if with_body:
@@ -98,7 +103,11 @@ def score_case(case: Case, predictions: dict[str, Prediction]) -> PageResult:
                 if field_name in case.truth.fields:
                     expected = case.truth.fields[field_name]
                     fields[field_name] = field_matches(field_name, predicted_field(prediction, field_name), expected)
+            if "published_at" in case.truth.fields:
+                expected = case.truth.fields["published_at"]
+                fields[PUBLISHED_DAY] = field_matches(PUBLISHED_DAY, predicted_field(prediction, "published_at"), expected)
         leaks = find_leaks(prediction.body, chinese=case.chinese)
+        leaks += [Leak(text, "the page's must_not_contain") for text in case.truth.must_not_contain if text in (prediction.body or "")]
         results[name] = SystemResult(prediction, body_score, leaks, fields)
     return PageResult(case, results)
 
@@ -164,7 +173,7 @@ def summarise(label: str, pages: Sequence[PageResult]) -> Row:
         for name in SYSTEMS
     }
     fields: dict[str, tuple[int, int]] = {}
-    for name in METADATA_FIELDS:
+    for name in ROW_FIELDS:
         outcomes = [p.systems["caixun"].fields[name] for p in pages if name in p.systems["caixun"].fields]
         if outcomes:
             fields[name] = (sum(outcomes), len(outcomes))
@@ -179,13 +188,20 @@ def summarise(label: str, pages: Sequence[PageResult]) -> Row:
     )
 
 
+def page_kind(case: Case) -> str:
+    """The issue's kinds of page: "[syndicated]" (a Sina article on another site), "[sina]", "[non-sina]"."""
+    if case.kind_of_page == SYNDICATED:
+        return "[syndicated]"
+    return "[sina]" if case.site in SINA_SITES else "[non-sina]"
+
+
 def suite_rows(suite: str, pages: Sequence[PageResult]) -> list[Row]:
-    """One row per site, then "sina" / "non-sina" groups for the Chinese suites, then "overall"."""
+    """One row per site, then a row per kind of page for the Chinese suites, then "overall"."""
     sites = sorted({p.case.site for p in pages})
     rows = [summarise(site, [p for p in pages if p.case.site == site]) for site in sites]
     if suite != "aeb":
-        for label, keep in (("[sina]", lambda p: p.case.site in SINA_SITES), ("[non-sina]", lambda p: p.case.site not in SINA_SITES)):
-            group = [p for p in pages if keep(p)]
+        for label in ("[sina]", "[non-sina]", "[syndicated]"):
+            group = [p for p in pages if page_kind(p.case) == label]
             if group:
                 rows.append(summarise(label, group))
     rows.append(summarise("overall", pages))

@@ -1,17 +1,21 @@
-"""The page sets the benchmark runs on: corpus, fixtures and aeb.
+"""The page sets the benchmark runs on: corpus, fixtures, aeb (the development
+split) and holdout (the test split).
 
 Each loader yields Cases: the page bytes as fetched, the URL to extract with,
 the site key its row goes to, the tokenisation to score it with, and the Truth.
+Rules are written from development pages only; the holdout pages
+(tests/holdout/, and the corpus pages of TEST_SPLIT_CORPUS_PAGES) are only scored.
 """
 
 from __future__ import annotations
 
 import gzip
+import fnmatch
 import json
 import logging
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from benchmarks.metric import Tokenization
@@ -23,7 +27,26 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 FIXTURES_DIR = PROJECT_DIR / "tests" / "fixtures"
 # shared/ sits beside the checkout (as in CI); $CAIXUN_SHARED_DIR points elsewhere
 SHARED_DIR = Path(os.environ.get("CAIXUN_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
-SUITES: tuple[str, ...] = ("corpus", "fixtures", "aeb")
+HOLDOUT_DIR = PROJECT_DIR / "tests" / "holdout"
+SUITES: tuple[str, ...] = ("corpus", "fixtures", "aeb", "holdout")
+SPLITS: dict[str, tuple[str, ...]] = {"dev": ("corpus", "fixtures", "aeb"), "test": ("holdout",)}
+# corpus pages of the test split (tests/holdout/ holds them as labelled fixtures): no development suite may use them
+TEST_SPLIT_CORPUS_PAGES: tuple[str, ...] = (
+    "corpus/raw/sina/news_2018_o_ifxeuwwr9050078.html",
+    "corpus/raw/sina/news_2018_o_ifxeuwwr9208688.html",
+    "corpus/raw/sina/news_2018_c_ifxeuwwr9247791.html",
+    "corpus/raw/sina_mobile/k_2018_article_6598441619_1894c3a9300100elpc.html",
+    "corpus/raw/163/news_2019_*_dom.html",
+)
+
+
+def split_of(suite: str) -> str:
+    return next(split for split, suites in SPLITS.items() if suite in suites)
+
+
+def is_test_corpus_page(file: str) -> bool:
+    """Whether a manifest "file" (raw/<site>/<name>) is a test-split page."""
+    return any(fnmatch.fnmatch(f"corpus/{file}", pattern) for pattern in TEST_SPLIT_CORPUS_PAGES)
 
 
 @dataclass
@@ -38,6 +61,7 @@ class Case:
     truth: Truth
     tokenization: Tokenization
     chinese: bool  # Chinese boilerplate patterns apply to its leaks
+    kind_of_page: str | None = None  # holdout: "syndicated" for a copy of a Sina article on another site, …
 
 
 def strip_cleaneval(body: bytes) -> bytes:
@@ -58,7 +82,7 @@ def corpus_cases(shared_dir: Path = SHARED_DIR) -> Iterator[Case]:
     root = shared_dir / "corpus"
     manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
     for entry in manifest:
-        if entry.get("kind") != "article" or not entry.get("gt"):
+        if entry.get("kind") != "article" or not entry.get("gt") or is_test_corpus_page(entry["file"]):
             continue
         site = entry["site"]
         html = (root / entry["file"]).read_bytes()
@@ -77,8 +101,11 @@ def corpus_cases(shared_dir: Path = SHARED_DIR) -> Iterator[Case]:
         )
 
 
-def fixture_cases(fixtures_dir: Path = FIXTURES_DIR) -> Iterator[Case]:
-    """Article fixtures with a non-empty "expected"; fixtures being written (unreadable, no page) are skipped."""
+def fixture_cases(fixtures_dir: Path = FIXTURES_DIR, suite: str = "fixtures") -> Iterator[Case]:
+    """Article fixtures with a non-empty "expected"; fixtures being written (unreadable, no page) are skipped.
+
+    The same format serves tests/fixtures (suite "fixtures") and tests/holdout (suite "holdout").
+    """
     for path in sorted(fixtures_dir.glob("*/*.json")):
         try:
             meta = json.loads(path.read_text(encoding="utf-8"))
@@ -96,15 +123,27 @@ def fixture_cases(fixtures_dir: Path = FIXTURES_DIR) -> Iterator[Case]:
             continue
         site = path.parent.name
         yield Case(
-            suite="fixtures",
+            suite=suite,
             site=site,
             page_id=str(path.relative_to(fixtures_dir).with_suffix("")),
             url=meta.get("url") or expected.get("url") or f"http://{site}.invalid/",
             html=html,
-            truth=fixture_truth(expected),
+            truth=replace(fixture_truth(expected), must_not_contain=tuple(meta.get("must_not_contain", ()))),
             tokenization="cjk",
             chinese=True,
+            kind_of_page=meta.get("kind_of_page"),
         )
+
+
+def not_article_pages(fixtures_dir: Path) -> list[tuple[str, str, bytes]]:
+    """(page id, URL, bytes) of the pages labelled "kind": "not_article" (video-only, galleries…)."""
+    pages = []
+    for path in sorted(fixtures_dir.glob("*/*.json")):
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        if meta.get("kind") == "not_article":
+            html = gzip.decompress(path.with_name(path.name[: -len(".json")] + ".html.gz").read_bytes())
+            pages.append((str(path.relative_to(fixtures_dir).with_suffix("")), meta["url"], html))
+    return pages
 
 
 def aeb_cases(shared_dir: Path = SHARED_DIR) -> Iterator[Case]:
@@ -125,11 +164,17 @@ def aeb_cases(shared_dir: Path = SHARED_DIR) -> Iterator[Case]:
         )
 
 
-def load_cases(suite: str, *, shared_dir: Path = SHARED_DIR, fixtures_dir: Path = FIXTURES_DIR) -> list[Case]:
+def load_cases(
+    suite: str, *, shared_dir: Path = SHARED_DIR, fixtures_dir: Path = FIXTURES_DIR, holdout_dir: Path = HOLDOUT_DIR
+) -> list[Case]:
     if suite == "corpus":
         return list(corpus_cases(shared_dir))
     if suite == "fixtures":
         return list(fixture_cases(fixtures_dir))
+    if suite == "holdout":
+        if not holdout_dir.is_dir():
+            raise FileNotFoundError(2, "no holdout pages", str(holdout_dir))
+        return list(fixture_cases(holdout_dir, suite="holdout"))
     if suite == "aeb":
         return list(aeb_cases(shared_dir))
     raise ValueError(f"unknown suite {suite!r}; use one of {SUITES}")

@@ -3,7 +3,7 @@
 A Truth holds the expected body (None = body not scored) and the metadata
 fields to score (a key is scored only when present; its value may be None,
 meaning "the page has none"). Times carry the precision the truth gives:
-to the minute, or only the date.
+to the minute, or only the date; a naive truth time is China time (+08:00).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import lxml.html
 
 CHINA_TZ = timezone(timedelta(hours=8))
 METADATA_FIELDS: tuple[str, ...] = ("title", "published_at", "source", "editor", "authors")
+PUBLISHED_DAY = "published_day"  # scored wherever published_at is: the day alone, from the same prediction
 
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote br dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 header hr "
@@ -37,14 +38,22 @@ class TruthTime:
     date_only: bool
 
     def matches(self, predicted: datetime | None) -> bool:
-        """Equal to the minute (as instants), or the same day in the truth's offset for a date-only truth."""
-        if predicted is None:
+        """The same instant to the minute with the same UTC offset; the same day for a date-only truth.
+
+        A time without an offset matches nothing: "08:32" alone does not say which 08:32.
+        """
+        if predicted is None or predicted.tzinfo is None:
             return False
-        if predicted.tzinfo is None:
-            predicted = predicted.replace(tzinfo=CHINA_TZ)
         if self.date_only:
-            return predicted.astimezone(self.value.tzinfo).date() == self.value.date()
-        return predicted.replace(second=0, microsecond=0) == self.value.replace(second=0, microsecond=0)
+            return self.same_day(predicted)
+        minute = predicted.replace(second=0, microsecond=0)
+        return minute == self.value.replace(second=0, microsecond=0) and predicted.utcoffset() == self.value.utcoffset()
+
+    def same_day(self, predicted: datetime | None) -> bool:
+        """The publication day is right: the prediction falls on the truth's date, read in the truth's offset."""
+        if predicted is None or predicted.tzinfo is None:
+            return False
+        return predicted.astimezone(self.value.tzinfo).date() == self.value.date()
 
     def __str__(self) -> str:
         return self.value.date().isoformat() if self.date_only else self.value.isoformat()
@@ -56,6 +65,8 @@ class Truth:
 
     body: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
+    # strings from the page that a clean body must not hold (a fixture's hand-picked must_not_contain)
+    must_not_contain: tuple[str, ...] = ()
 
 
 def parse_truth_time(text: str | None, *, midnight_is_date: bool = False) -> TruthTime | None:
@@ -157,11 +168,12 @@ def _trimmed(value: Any) -> str | None:
 
 
 def field_matches(name: str, predicted: Any, expected: Any) -> bool:
-    """Exact match after trimming; published_at to the minute (or the date, for a date-only truth)."""
-    if name == "published_at":
+    """Exact match after trimming; published_at to the minute with its offset (or the date, for a date-only
+    truth); published_day: the day of published_at (a time-less truth has nothing else to say)."""
+    if name in ("published_at", PUBLISHED_DAY):
         if expected is None:
             return predicted is None
-        return expected.matches(predicted)
+        return expected.matches(predicted) if name == "published_at" else expected.same_day(predicted)
     if name == "authors":
         want = [a for a in (_trimmed(x) for x in expected or []) if a]
         got = [a for a in (_trimmed(x) for x in predicted or []) if a]

@@ -1,7 +1,8 @@
 """Fixtures for services: PostgreSQL databases and a local HTTP server on real sockets.
 
 PostgreSQL tests skip when the server is absent, unless CAIXUN_REQUIRE_SERVICES=1
-(set by .ci/run), in which case they fail. CAIXUN_TEST_POSTGRES_URL points at
+(set by .ci/run), in which case they fail (tests.helpers.unavailable: the same rule
+for the shared benchmark data). CAIXUN_TEST_POSTGRES_URL points at
 the server (default postgresql://postgres@127.0.0.1:5432/test).
 """
 
@@ -20,14 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.helpers import unavailable as _unavailable
+
 POSTGRES_ADMIN_URL = os.environ.get("CAIXUN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REQUIRE_SERVICES = os.environ.get("CAIXUN_REQUIRE_SERVICES") == "1"
-
-
-def _unavailable(reason: str) -> None:
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{reason} (CAIXUN_REQUIRE_SERVICES=1: services are required here)")
-    pytest.skip(reason)
 
 
 @pytest.fixture

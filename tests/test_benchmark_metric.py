@@ -1,7 +1,8 @@
 """The benchmark's scoring (benchmarks/metric.py and the leak / time rules it reports with).
 
 The ScrapingHub AEB metric must reproduce the published figures from the
-reference prediction files in ../shared (skipped when that is absent);
+reference prediction files in ../shared (skipped when that is absent, failed
+instead under CAIXUN_REQUIRE_SERVICES=1, like the services);
 small hand-made cases pin down the rules of ABOUT.md steps 3–8.
 """
 
@@ -14,8 +15,10 @@ import pytest
 
 from benchmarks.leaks import find_leaks
 from benchmarks.metric import aggregate, evaluate, score_page, shingles, tokenize
-from benchmarks.suites import SHARED_DIR
-from benchmarks.truth import field_matches, parse_truth_time
+from benchmarks.scoring import page_kind
+from benchmarks.suites import SHARED_DIR, Case, is_test_corpus_page, split_of
+from benchmarks.truth import Truth, field_matches, parse_truth_time
+from tests.helpers import unavailable
 
 AEB_DIR = SHARED_DIR / "benchmarks" / "scrapinghub-aeb"
 TEXT = "The quick brown fox jumps over the lazy dog near the river bank today"
@@ -34,7 +37,7 @@ def _load_bodies(path) -> dict[str, str]:
 )
 def test_reproduces_published_aeb_scores(system, f1, precision, recall, accuracy):
     if not AEB_DIR.is_dir():
-        pytest.skip(f"{AEB_DIR} is absent: the AEB reference outputs live in the shared data, not in the repository")
+        unavailable(f"{AEB_DIR} is absent: the AEB reference outputs live in the shared data, not in the repository")
     truth = _load_bodies(AEB_DIR / "ground-truth.json")
     prediction = _load_bodies(AEB_DIR / "reference-outputs" / f"{system}.json")
     scores = evaluate(truth, prediction, "aeb")
@@ -136,15 +139,45 @@ def test_leaks_on_english_pages_use_only_generic_patterns():
     assert [leak.pattern for leak in find_leaks("Copyright © 2020 Example Inc.", chinese=False)] == ["Copyright ©"]
 
 
-def test_published_at_equal_to_the_minute_or_the_date():
+def test_published_at_equal_to_the_minute_with_its_offset_or_the_date():
     china = timezone(timedelta(hours=8))
-    minute = parse_truth_time("2005-3-11 12:12")
+    minute = parse_truth_time("2005-3-11 12:12")  # naive truth: China time
     assert minute is not None and not minute.date_only
     assert field_matches("published_at", datetime(2005, 3, 11, 12, 12, 40, tzinfo=china), minute)
-    assert field_matches("published_at", datetime(2005, 3, 11, 4, 12, tzinfo=timezone.utc), minute)
+    # the same instant in another offset, the right wall clock in the wrong offset, no offset: all wrong
+    assert not field_matches("published_at", datetime(2005, 3, 11, 4, 12, tzinfo=timezone.utc), minute)
+    assert not field_matches("published_at", datetime(2005, 3, 11, 12, 12, tzinfo=timezone.utc), minute)
+    assert not field_matches("published_at", datetime(2005, 3, 11, 12, 12), minute)
     assert not field_matches("published_at", datetime(2005, 3, 11, 12, 13, tzinfo=china), minute)
     day = parse_truth_time("2023-11-17T00:00:00", midnight_is_date=True)
     assert day is not None and day.date_only
     assert field_matches("published_at", datetime(2023, 11, 17, 23, 59, tzinfo=china), day)
     assert parse_truth_time("UNKNOWN") is None and parse_truth_time("") is None
     assert field_matches("published_at", None, None)
+
+
+def test_published_day_is_the_day_in_the_truths_offset():
+    china = timezone(timedelta(hours=8))
+    minute = parse_truth_time("2005-03-11T23:30:00+08:00")
+    assert field_matches("published_day", datetime(2005, 3, 11, 8, 0, tzinfo=china), minute)
+    assert field_matches("published_day", datetime(2005, 3, 11, 15, 30, tzinfo=timezone.utc), minute)  # 23:30 +08:00
+    assert not field_matches("published_day", datetime(2005, 3, 11, 16, 30, tzinfo=timezone.utc), minute)  # the 12th
+    assert not field_matches("published_day", None, minute)
+    assert field_matches("published_day", None, None)
+
+
+def test_test_split_corpus_pages_are_kept_out_of_development():
+    assert is_test_corpus_page("raw/sina/news_2018_o_ifxeuwwr9050078.html")
+    assert is_test_corpus_page("raw/163/news_2019_police_calls_dom.html")
+    assert not is_test_corpus_page("raw/163/news_2020_covid_dom.html")  # a development page of the same site
+    assert not is_test_corpus_page("raw/sina/news_2018_c_ifxeuwwr9169891.html")
+    assert (split_of("fixtures"), split_of("aeb"), split_of("holdout")) == ("dev", "dev", "test")
+
+
+def test_rows_by_kind_of_page():
+    def case(site, kind=None):
+        return Case("holdout", site, "x", "http://x.invalid/", b"", Truth(), "cjk", True, kind)
+
+    assert page_kind(case("sina_mobile")) == "[sina]"
+    assert page_kind(case("sina_tw")) == "[non-sina]"  # another portal, not Sina Finance
+    assert page_kind(case("futu", "syndicated")) == "[syndicated]"
