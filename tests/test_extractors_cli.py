@@ -87,7 +87,9 @@ def test_a_gzip_bomb_is_refused_while_it_is_read(tmp_path):
     assert peak_mib < 200  # the 8 MiB read, not the 2 GiB
 
 
-# runs `python -m …` in this process and prints its peak RSS (MiB) last on stderr, whatever the exit status
+# runs `python -m …` in this process and prints its peak RSS (MiB) last on stderr, whatever the exit status.
+# The process's own peak is VmHWM: getrusage's ru_maxrss survives exec, so it would report the
+# peak of the pytest process this one was forked from.
 RSS_PROBE = """
 import resource, runpy, sys
 sys.argv = sys.argv[2:]
@@ -96,7 +98,9 @@ try:
 except SystemExit as exit:
     code = exit.code
 finally:
-    usage = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    with open("/proc/self/status") as status:
+        own = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    usage = max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     print(usage / 1024, file=sys.stderr)
 sys.exit(code)
 """
