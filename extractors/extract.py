@@ -181,6 +181,9 @@ def _apply_layout(rule: SiteRule, layout: Layout, page: Selector, url: str) -> A
         images += _images(container, url, layout.caption)  # only pictures that survived the drops
         lines += element_lines(container.root)
     cleaned = clean_lines(lines, title=overrides.get("title", title))
+    if source and cleaned.source and _AGGREGATED.search(source):
+        # "新浪新闻综合" labels a compilation; the story's own 来源 line names its outlet
+        source, source_url = cleaned.source, None
     article = Article(
         url=url,
         canonical_url=header.canonical_url(page, url),
@@ -216,6 +219,10 @@ def _raise_if_media_only(had_player: bool, images: list[Image], body: str) -> No
 def _in_zone(moment, zone):
     """An aware time shown in the site's zone (a UTC datetime attribute becomes +08:00)."""
     return moment.astimezone(zone) if moment is not None else None
+
+
+# a source label that says the portal compiled the story ("新浪新闻综合", "新浪财经-自媒体综合")
+_AGGREGATED = re.compile(r"综合$")
 
 
 def _source(page: Selector, layout: Layout, rule: SiteRule) -> tuple[str | None, str | None]:

@@ -313,3 +313,19 @@ def test_a_sentence_with_two_links_inside_the_container_stays():
     page = NETEASE.replace('<div class="ep-source', sentence + '<div class="ep-source', 1)
     article = extract(Page(NETEASE_URL, page), strict=True)
     assert "此前，世卫组织曾多次提醒各国，疫情远未结束，各国不应过早放松防控措施。" in article.body
+
+
+def test_a_compilation_label_gives_way_to_the_storys_own_source_line():
+    page = SINA_NEWS.format(first=FIRST, nested="来源：财经杂志", second=SECOND).replace(
+        '<a class="source" href="http://www.haiwainet.cn">海外网</a>', '<span class="source">新浪新闻综合</span>'
+    )
+    article = extract(Page(SINA_NEWS_URL, page), strict=True)
+    assert article.source == "财经杂志"
+    assert "来源" not in article.body
+
+
+def test_a_compilation_label_stays_the_source_when_the_story_names_none():
+    page = SINA_NEWS.format(first=FIRST, nested="嵌在第一段容器里的段落。", second=SECOND).replace(
+        '<a class="source" href="http://www.haiwainet.cn">海外网</a>', '<span class="source">新浪财经-自媒体综合</span>'
+    )
+    assert extract(Page(SINA_NEWS_URL, page), strict=True).source == "新浪财经-自媒体综合"
