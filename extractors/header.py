@@ -273,9 +273,10 @@ _OPEN_LABEL = re.compile(r"(?:[:：]\s*[\[【（(]?|来源于)\s*$")
 _NOT_SOURCE = re.compile(r"^(?:作者|编辑|责任编辑|责编|时间|发布时间|日期|字号|网络|未知|本站|本网|互联网|转载)")
 # elements that hold the outlet without a label: class="source", "media-name", "sourceTitleText-3cWS…"
 _SOURCE_CLASS = re.compile(r"source|media", re.IGNORECASE)
-# an outlet's name: "海外网", "新华社", "经济日报", "北京商报", "《理财周刊》" (next to the dateline)
+# an outlet's name: "海外网", "新华社", "经济日报", "北京商报", "《理财周刊》", and the
+# finance desks syndicated copies name ("市场资讯", "第一财经") (next to the dateline)
 _OUTLET = re.compile(
-    r"^《?(?P<name>[\u3400-\u9fff·]{1,12}(?:网|網|报|報|社|新闻|新聞|日报|晚报|周刊|杂志|电视台|广播电台|客户端))》?$"
+    r"^《?(?P<name>[\u3400-\u9fff·]{1,12}(?:网|網|报|報|社|新闻|新聞|日报|晚报|周刊|杂志|电视台|广播电台|客户端|资讯|財經|财经))》?$"
 )
 _NAME_TEXT = re.compile(r"^[^\d:：/|｜]{2,20}$")
 

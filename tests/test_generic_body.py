@@ -8,6 +8,7 @@ from __future__ import annotations
 import trafilatura
 from parsel import Selector
 
+from extractors import Page, extract
 from extractors.body_candidates import prefer_container
 from extractors.container import best_container
 from extractors.generic import extract_generic
@@ -105,3 +106,34 @@ def test_a_container_that_missed_paragraphs_loses_to_trafilatura():
 def test_a_container_that_is_not_inside_trafilatura_text_loses():
     assert not prefer_container("第一段正文讲述了事件的起因和经过。\n第二段正文。", "完全不同的一段文字，出现在侧栏里，和正文无关。")
     assert prefer_container("", "只有容器找到了正文。")
+
+
+# A Sina Finance article as a broker app's news feed carries it (issue 10): desk and English date under
+# the headline, half-width punctuation, Sina's promos, then a "Most Discussed" top-10 of plain items.
+BROKER_APP_ITEMS = "".join(
+    f'<div class="hot-item" onclick="go({i})"><span class="rank">{i}</span>'
+    f'<span class="t">热门新闻标题第{i}条：市场关注美联储议息会议结果</span></div>'
+    for i in range(1, 11)
+)
+BROKER_APP_PARAGRAPHS = [
+    "美联储周三宣布维持联邦基金利率目标区间不变,符合市场预期,这是美联储连续第四次会议按兵不动。",
+    "声明称,最近的指标表明,经济活动继续稳步扩张,失业率仍处于低位,通胀依然有所上升。",
+    "美联储主席鲍威尔在新闻发布会上表示,关税政策可能推高物价,美联储将保持耐心。",
+]
+BROKER_APP = (
+    '<html><head><meta charset="utf-8"><title>美联储维持利率不变 暗示年内降息两次</title></head><body>'
+    '<div class="news-detail"><h1>美联储维持利率不变 暗示年内降息两次</h1>'
+    '<div class="meta"><span>市场资讯</span><span>Jun 21, 2025</span></div><div class="content">'
+    + "".join(f"<p>{p}</p>" for p in BROKER_APP_PARAGRAPHS)
+    + "<p>海量资讯、精准解读,尽在新浪财经APP</p><p>点个爱心,再走 吧</p></div></div>"
+    + f'<div class="hot"><div class="hot-title">Most Discussed</div>{BROKER_APP_ITEMS}</div></body></html>'
+)
+
+
+def test_a_sina_article_in_a_broker_app_comes_out_clean_with_its_header():
+    article = extract(Page("https://app.example-broker.com/news/detail?id=8812", BROKER_APP.encode()))
+    assert article.body == "\n".join(BROKER_APP_PARAGRAPHS)
+    assert article.title == "美联储维持利率不变 暗示年内降息两次"
+    assert article.source == "市场资讯"
+    assert article.published_at.isoformat() == "2025-06-21T00:00:00+08:00"
+    assert article.published_precision == "day"

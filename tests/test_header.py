@@ -229,6 +229,9 @@ def test_of_two_headline_copies_the_one_with_the_dateline_is_the_header():
         ("<div><span>2018年09月28日 15:21</span><a class='source'>海外网</a></div>", "海外网"),  # classed, no label
         ("<div><span>2024-05-09 22:30</span><span>·</span><a>新华社</a></div>", "新华社"),  # outlet by the dateline
         ("<div>2005年03月21日 11:21 《理财周刊》</div>", "理财周刊"),
+        # a syndicated copy's desk next to an English dateline (a broker app carrying a Sina article)
+        ("<div class='meta'><span>市场资讯</span><span>Jun 21, 2025</span></div>", "市场资讯"),
+        ("<div><span>2024-05-20 09:30</span><span>第一财经</span></div>", "第一财经"),
     ],
 )
 def test_the_header_source(header, source):
@@ -243,6 +246,7 @@ def test_the_header_source(header, source):
         ("<div>来源：网络</div>", ""),
         ("<div>2024-05-12 17:19</div><div>作者：王帆</div>", ""),  # a byline is no source
         ("<div>2024-05-12 17:19 <a>分享到微博</a></div>", ""),
+        ("<div><span>2024-05-12 17:19</span><span>阅读 1.2万</span></div>", ""),  # a counter by the dateline
     ],
 )
 def test_no_source_where_the_header_names_none(header, head):
