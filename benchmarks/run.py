@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import json
 import logging
 import platform
 import sys
 import time
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,52 +36,15 @@ from benchmarks.suites import (
     not_article_pages,
     split_of,
 )
-from benchmarks.systems import RUNNERS, Prediction, run_trafilatura, warm_up
-from extractors import NotAnArticle, Page, extract, generic
-from extractors.decoding import decode_html
-
-# the module, not the function extractors/__init__ re-exports under the same name
-extract_module = importlib.import_module("extractors.extract")
+from benchmarks.systems import RUNNERS, run_caixun, run_trafilatura, warm_up
+from extractors import NotAnArticle, Page, extract
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 TOKENIZATION_NOTE = {"corpus": "cjk", "fixtures": "cjk", "aeb": "aeb", "holdout": "cjk"}
 SPLIT_NAMES = {"dev": "development split", "test": "test split"}
 
 
-def extract_generic_only(url: str, html: bytes):
-    """extract() with the site rules switched off: decode and parse as extract() does, then the generic path.
-
-    The generic path as an unknown site would get it: no rule's title suffix, China time for Chinese pages.
-    """
-    if not html:
-        raise NotAnArticle("empty body")
-    decoded = decode_html(html)
-    if not extract_module._HTML_TAG.search(decoded.text[:200_000]):
-        raise NotAnArticle("not HTML: no HTML element in the document")
-    article = generic.extract_generic(extract_module._parse(decoded.text), url)
-    if not article.body or not extract_module._WORD.search(article.body):
-        raise NotAnArticle(f"no article body found on {url}")
-    if (article.language or "").startswith("zh"):
-        article.published_at = extract_module._in_zone(article.published_at, extract_module.CHINA_TZ)
-    return article
-
-
-def run_caixun_generic(case: Case) -> Prediction:
-    start = time.perf_counter()
-    error = article = None
-    try:
-        article = extract_generic_only(case.url, case.html)
-    except NotAnArticle as exc:
-        error = f"NotAnArticle: {exc}"
-    except Exception as exc:  # an extractor bug is a result, not a harness failure
-        error = f"{type(exc).__name__}: {exc}"
-    ms = (time.perf_counter() - start) * 1000
-    if article is None:
-        return Prediction(body="", ms=ms, extractor="", error=error)
-    return Prediction(body=article.body or "", ms=ms, extractor=article.extractor, article=article)
-
-
-GENERIC_RUNNERS = {"caixun": run_caixun_generic, "trafilatura": run_trafilatura}
+GENERIC_RUNNERS = {"caixun": partial(run_caixun, generic_only=True), "trafilatura": run_trafilatura}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

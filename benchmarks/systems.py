@@ -41,12 +41,12 @@ class Prediction:
         return bool(self.extractor) and not self.extractor.startswith(("generic", "trafilatura"))
 
 
-def run_caixun(case: Case) -> Prediction:
+def run_caixun(case: Case, *, generic_only: bool = False) -> Prediction:
     start = time.perf_counter()
     error = None
     article = None
     try:
-        article = extract(Page(case.url, case.html))
+        article = extract(Page(case.url, case.html), generic_only=generic_only)
     except NotAnArticle as exc:
         error = f"NotAnArticle: {exc}"
     except Exception as exc:  # an extractor bug is a result, not a harness failure

@@ -102,7 +102,7 @@ class Matcher:
             if not family.sentence and key.endswith(_SENTENCE_END):
                 continue
             for source, pattern in patterns:
-                if found := pattern.search(key):
+                if pattern.search(key):
                     value = _value(line, pattern) if family.kind == "field" else None
                     if family.kind == "field" and not value:
                         continue

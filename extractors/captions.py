@@ -33,6 +33,7 @@ from lxml import etree
 
 from extractors.article import Image
 from extractors.clean import normalize_space
+from extractors.rules import remove_element
 
 CAPTION_MAX = 60  # characters of a caption without a credit
 CREDIT_MAX = 120  # with a credit word ("…中新社记者 杜洋 摄")
@@ -68,7 +69,7 @@ class Caption:
         for element in self.tails:
             element.tail = None
         for element in self.elements:
-            _remove(element)
+            remove_element(element)
 
 
 def find_caption(img: etree._Element, stop: etree._Element | None = None) -> Caption | None:
@@ -377,17 +378,3 @@ def _next_text_block(element: etree._Element):
 def _previous_text_block(element: etree._Element):
     previous = next((s for s in element.itersiblings(preceding=True) if isinstance(s.tag, str) and s.tag != "br"), None)
     return previous if previous is not None and _text(previous).strip() and not _has_picture(previous) else None
-
-
-def _remove(element: etree._Element) -> None:
-    """Remove an element, keeping its tail text in place."""
-    parent = element.getparent()
-    if parent is None:
-        return
-    if element.tail:
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + element.tail
-        else:
-            parent.text = (parent.text or "") + element.tail
-    parent.remove(element)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from extractors.prune import TextStats
-from extractors.rules import BLOCK_TAGS
+from extractors.rules import element_lines
 
 _NOT_TEXT = frozenset("script style noscript iframe form button select textarea object embed svg template head".split())
 # Containers whose class/id says "chrome" (or "article"), after readability's class weights.
@@ -130,23 +130,4 @@ def left_out(element: etree._Element, stats: TextStats) -> bool:
 
 def read_lines(element: etree._Element, stats: TextStats) -> list[str]:
     """The text of a container, one line per block element, without left-out blocks."""
-    lines: list[str] = [""]
-
-    def walk(node: etree._Element) -> None:
-        tag = node.tag if isinstance(node.tag, str) else ""
-        if tag in _NOT_TEXT or (node is not element and left_out(node, stats)):
-            return
-        block = tag in BLOCK_TAGS
-        if block:
-            lines.append("")
-        if tag and node.text:
-            lines[-1] += node.text
-        for child in node:
-            walk(child)
-            if child.tail:
-                lines[-1] += child.tail
-        if block:
-            lines.append("")
-
-    walk(element)
-    return [line for line in lines if line.strip()]
+    return element_lines(element, lambda node: left_out(node, stats))

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from lxml import etree
 
+from extractors.rules import remove_element
+
 _NOT_TEXT = frozenset("script style noscript template head".split())
 _LIST_BLOCKS = ("ul", "ol", "dl", "div", "p", "section", "nav", "table", "td", "th", "tr", "li")
 MIN_LINKS = 5  # a link list has at least this many links; a sentence with a link or two is no list
@@ -90,7 +92,7 @@ def prune_link_lists(root: etree._Element, stats: TextStats | None = None) -> in
         if element.getparent() is None or any(a.tag in _NOT_TEXT for a in element.iterancestors()):
             continue
         if is_link_list(element, stats) and not _dropped(element, root):
-            element.drop_tree() if hasattr(element, "drop_tree") else _remove(element)
+            remove_element(element)
             dropped += 1
     return dropped
 
@@ -103,7 +105,7 @@ def prune_link_lists_within(container: etree._Element) -> int:
         if not any(a is container for a in element.iterancestors()):
             continue  # inside a block already removed
         if is_link_list(element, stats):
-            element.drop_tree() if hasattr(element, "drop_tree") else _remove(element)
+            remove_element(element)
             dropped += 1
     return dropped
 
@@ -111,14 +113,3 @@ def prune_link_lists_within(container: etree._Element) -> int:
 def _dropped(element: etree._Element, root: etree._Element) -> bool:
     """Inside a block already removed (its root is no longer the page's)."""
     return element.getroottree().getroot() is not root
-
-
-def _remove(element: etree._Element) -> None:
-    parent = element.getparent()
-    if element.tail:
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + element.tail
-        else:
-            parent.text = (parent.text or "") + element.tail
-    parent.remove(element)

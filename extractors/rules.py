@@ -27,7 +27,7 @@ Selectors = tuple[str, ...]
 BLOCK_TAGS = frozenset(
     "p div br h1 h2 h3 h4 h5 h6 li ul ol tr table blockquote section article pre dd dt figure figcaption".split()
 )
-SKIP_TAGS = frozenset("script style noscript iframe form button select textarea object embed svg".split())
+SKIP_TAGS = frozenset("script style noscript iframe form button select textarea object embed svg template head".split())
 
 
 @dataclass(frozen=True)
@@ -104,13 +104,16 @@ def first_text(page: Selector, selectors: Selectors) -> str | None:
     return None
 
 
-def element_lines(element: etree._Element) -> list[str]:
-    """The text of an element, one line per block element, in document order."""
+def element_lines(element: etree._Element, leave_out: Callable[[etree._Element], bool] | None = None) -> list[str]:
+    """The text of an element, one line per block element, in document order.
+
+    `leave_out(node)`: descendants whose text is skipped (link-dense blocks of a container).
+    """
     lines: list[str] = [""]
 
     def walk(node: etree._Element) -> None:
         tag = node.tag if isinstance(node.tag, str) else ""
-        if tag in SKIP_TAGS:
+        if tag in SKIP_TAGS or (leave_out is not None and node is not element and tag and leave_out(node)):
             return
         block = tag in BLOCK_TAGS
         if block:
@@ -126,6 +129,20 @@ def element_lines(element: etree._Element) -> list[str]:
 
     walk(element)
     return [line for line in lines if line.strip()]
+
+
+def remove_element(element: etree._Element) -> None:
+    """Remove an element and its text, keeping the text that follows it (its tail) in place."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
 
 
 _SENTENCE_END = tuple("。！？!?…”」』：:；;")
