@@ -8,6 +8,8 @@ Per candidate: body F1/P/R (AEB metric; cjk tokens on fixtures, aeb tokens on
 AEB) and ms per page of the body step, next to plain trafilatura
 (``trafilatura.extract`` with defaults on the decoded page; the candidates'
 times exclude decoding and parsing, which they share with extract()).
+readability-lxml is shown as a reference when it is installed
+(``.venv/bin/pip install readability-lxml``; not a requirement).
 """
 
 from __future__ import annotations
@@ -85,9 +87,14 @@ CANDIDATES: dict[str, Callable[[Selector, str], str]] = {
     "trafilatura fast": trafilatura_fast,
     "link lists pruned + trafilatura fast": pruned_trafilatura,
     "best container (extractors.container)": container,
-    "readability-lxml (reference)": readability_lxml,
     "CHOSEN: extractors.generic.generic_body": chosen,
 }
+try:  # a reference only, not a dependency: pip 23's resolver fails on its lxml extras next to trafilatura's
+    import readability  # noqa: F401
+
+    CANDIDATES["readability-lxml (reference)"] = readability_lxml
+except ImportError:
+    pass
 
 
 def run(cases: list[Case]) -> dict[str, tuple]:
