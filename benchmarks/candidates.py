@@ -78,7 +78,8 @@ def readability_lxml(page: Selector, url: str) -> str:
 
 
 def chosen(page: Selector, url: str) -> str:
-    return generic.generic_body(page, url, None).body
+    body, _images = generic.generic_body(page, url, None)
+    return body.body
 
 
 CANDIDATES: dict[str, Callable[[Selector, str], str]] = {

@@ -181,3 +181,16 @@ def test_rows_by_kind_of_page():
     assert page_kind(case("sina_mobile")) == "[sina]"
     assert page_kind(case("sina_tw")) == "[non-sina]"  # another portal, not Sina Finance
     assert page_kind(case("futu", "syndicated")) == "[syndicated]"
+
+
+def test_the_generic_candidates_benchmark_runs_on_a_few_pages():
+    """benchmarks.candidates (the evidence for the generic path's rule) keeps working: every candidate scored."""
+    from benchmarks import candidates
+    from benchmarks.suites import fixture_cases
+
+    cases = [case for case in fixture_cases() if case.truth.body][:3]
+    results = candidates.run(cases)
+    assert results.pop("_picked")[1] == 3
+    assert set(results) == set(candidates.CANDIDATES)
+    chosen_score = results["CHOSEN: extractors.generic.generic_body"][0]
+    assert chosen_score.recall > 0.5  # the chosen body is the article, not an empty string
