@@ -389,6 +389,8 @@ PHOTO_CREDIT = Family(
     patterns=(
         rf"^{_BRACKET_OPEN}?(?:图片来源|图片|图|摄影|摄)[:/]",
         r"/(?:视觉中国|东方IC|IC photo)$",
+        # a caption left without its picture: a caption marker and a credit
+        r"^[▲△].{0,40}(?:摄|供图|图片来源|资料图)",
     ),
     examples=(
         "图片来源：视觉中国",
@@ -397,10 +399,12 @@ PHOTO_CREDIT = Family(
         "图/pixabay",
         "图：工作人员在现场清点物资 /视觉中国",
         "工作人员在现场清点物资 /视觉中国",
+        "▲广州日报全媒体图片记者张三、李四摄",
     ),
     near_misses=(
         "图为工作人员正在检修设备。",
         "图表显示，三季度营收同比增长12%。",
+        "▲营收同比增长12%，净利润增长8%。",
     ),
     max_len=60,
 )

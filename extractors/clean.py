@@ -53,16 +53,33 @@ def _same_title(line: str, title: str) -> bool:
     return strip(line) == strip(title)
 
 
+# Text after a paragraph's last sentence end, where a credit or promo glued onto it sits
+# when the page had it in an inline element: "…行稳致远！编辑|禤志杰".
+_GLUED_TAIL = re.compile(r"(?<=[。！？!?])[^。！？!?]{2,40}$")
+
+
+def _split_lines(lines: list[str], families: boilerplate.Matcher) -> list[str]:
+    """Normalised non-empty lines; a glued tail that is boilerplate on its own becomes a line of its own."""
+    out = []
+    for raw in lines:
+        line = normalize_space(_EMPTY_BRACKETS.sub("", raw))
+        if not line:
+            continue
+        glued = _GLUED_TAIL.search(line)
+        if glued and families.match(glued.group(0).strip()) is not None:
+            out += [line[: glued.start()], glued.group(0).strip()]
+        else:
+            out.append(line)
+    return out
+
+
 def clean_lines(lines: list[str], title: str | None = None) -> CleanBody:
     """Normalise body lines and drop boilerplate, moving editor/原标题/credit lines to fields."""
     result = CleanBody(body="")
     kept: list[str] = []
     fields: dict[str, str] = {}  # family name → first value found
     families = boilerplate.matcher()
-    for raw in lines:
-        line = normalize_space(_EMPTY_BRACKETS.sub("", raw))
-        if not line:
-            continue
+    for line in _split_lines(lines, families):
         hit = families.match(line)
         if hit is not None and hit.family.kind == "field":
             fields.setdefault(hit.family.name, hit.value)

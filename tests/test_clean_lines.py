@@ -31,3 +31,23 @@ def test_a_dropped_lists_heading_and_timestamps_leave_the_end_of_the_body(remnan
 )
 def test_an_ending_that_is_article_text_stays(ending):
     assert clean_lines([*BODY, *ending]).body == "\n".join([*BODY, *ending])
+
+
+@pytest.mark.parametrize(
+    "glued, editor",
+    [
+        ("中国经济这艘大船一定能够行稳致远！编辑|王五", "王五"),
+        ("年通过能力75万人次。▲广州日报全媒体图片记者张三、李四摄", None),
+        ("市场预期将逐步改善。（责任编辑：赵六）", "赵六"),
+    ],
+)
+def test_a_credit_glued_after_the_last_sentence_leaves_the_paragraph(glued, editor):
+    cleaned = clean_lines([*BODY, glued])
+    head = glued[: max(glued.rfind(end) for end in "。！") + 1]
+    assert cleaned.body == "\n".join([*BODY, head])
+    assert cleaned.editor == editor
+
+
+def test_a_sentence_after_the_last_stop_that_is_no_boilerplate_stays_glued():
+    line = "公司业绩大幅增长。编辑部认为这一趋势仍将持续"
+    assert clean_lines([line]).body == line
