@@ -24,11 +24,11 @@ from parsel import Selector
 from extractors import generic, header
 from extractors.article import Article, Image, NotAnArticle
 from extractors.captions import find_caption, picture_src
-from extractors.page_kind import gallery_only, has_player, navigation_body, prose_length, video_only
 from extractors.clean import clean_lines, detect_language, normalize_space, normalize_symbol
-from extractors.dates import CHINA_TZ, parse_datetime, precision_of
 from extractors.credits import person_names
+from extractors.dates import CHINA_TZ, parse_datetime, precision_of
 from extractors.decoding import decode_html
+from extractors.page_kind import gallery_only, has_player, navigation_body, prose_length, video_only
 from extractors.parsing import parse_html
 from extractors.prune import prune_link_lists_within
 from extractors.registry import rule_for
@@ -77,9 +77,10 @@ def extract(page: Page, *, strict: bool = False, generic_only: bool = False) -> 
     """Extract the article from a page.
 
     Raises NotAnArticle when neither the site rule nor the generic path finds
-    an article body. generic_only=True passes the site rules over, as for a
-    site without one (the benchmark measures the generic path so). With strict=True, errors inside a site rule propagate
-    instead of falling back to the generic path (tests use that).
+    an article body. With strict=True, errors inside a site rule propagate
+    instead of falling back to the generic path (tests use that). With
+    generic_only=True the site rules are passed over, as for a site without
+    one (the benchmark measures the generic path so).
     """
     if not page.body:
         raise NotAnArticle("empty body")

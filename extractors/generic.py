@@ -34,8 +34,9 @@ def extract_generic(page: Selector, url: str, title_suffix: str | None = None) -
     """
     title, headline = page_title(page, title_suffix)
     published = published_stamp(page, headline, url)
+    source, editor = page_source(page, headline), page_editor(page, headline)
     canonical = canonical_url(page, url)
-    cleaned, images = generic_body(page, url, title)
+    cleaned, images = generic_body(page, url, title)  # prunes the tree: header reads come first
     return Article(
         url=url,
         canonical_url=canonical,
@@ -43,9 +44,9 @@ def extract_generic(page: Selector, url: str, title_suffix: str | None = None) -
         body=cleaned.body,
         published_at=published.moment if published else None,
         published_precision=published.precision if published else None,
-        source=page_source(page, headline) or cleaned.source,
+        source=source or cleaned.source,
         authors=cleaned.authors,
-        editor=page_editor(page, headline) or cleaned.editor,
+        editor=editor or cleaned.editor,
         original_title=cleaned.original_title,
         images=images,
         language=detect_language(cleaned.body),
