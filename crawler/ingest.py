@@ -19,19 +19,15 @@ in the project's settings.
 from __future__ import annotations
 
 import atexit
-import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-from sqlalchemy import update
 
 from crawler.items import FetchedPage, FetchFailed, roll_mtime
 from extractors import Article, Page
 from extractors.limits import ExtractionLimits
 from extractors.sandbox import Extraction, Sandbox
-from storage.crawlstate import mark_removed, record_page
-from storage.models import PageState, StoredArticle
-from storage.provenance import link_fetch, record_fetch
+from storage.crawlstate import mark_removed, mark_seen, record_page
+from storage.provenance import fetch_fields, link_fetch, record_fetch
 from storage.write import article_dedup_values, upsert_article_with_id
 
 if TYPE_CHECKING:
@@ -95,19 +91,16 @@ def _header(page: FetchedPage, name: str) -> str | None:
 
 def _fetch_row(page: FetchedPage, crawl_run_id: int | None) -> dict:
     """A fetches row from the page alone, for pages whose fetch was not recorded live (spooled)."""
-    return dict(
+    return fetch_fields(
         crawl_run_id=crawl_run_id,
         requested_url=page.request_url,
         final_url=page.url,
         status=page.status,
-        content_type=_header(page, "Content-Type"),
-        etag=_header(page, "ETag"),
-        last_modified=_header(page, "Last-Modified"),
-        body_sha256=hashlib.sha256(page.body).hexdigest(),
-        body_bytes=len(page.body),
+        headers=page.headers,
+        body=page.body,
         fetched_at=page.fetched_at,
         discovered_from=page.discovered_from,
-        discovery=page.discovery or {},
+        discovery=page.discovery,
     )
 
 
@@ -136,12 +129,7 @@ def store_page(session: Session, page: FetchedPage, extracted: Stored | None, cr
     article_id = None
     if page.status == 304:
         result = Stored("not_modified")
-        state = session.get(PageState, page.request_url)
-        article_id = state.article_id if state is not None else None
-        if article_id is not None:
-            session.execute(
-                update(StoredArticle).where(StoredArticle.id == article_id).values(last_fetched_at=page.fetched_at)
-            )
+        article_id = mark_seen(session, page.request_url, at=page.fetched_at)
     elif page.status in GONE_STATUSES:
         article_id = mark_removed(session, page.request_url, status=page.status, at=page.fetched_at)
         result = Stored("removed" if article_id is not None else "gone", error=f"HTTP {page.status}")
@@ -173,13 +161,15 @@ def store_failure(session: Session, failure: FetchFailed, crawl_run_id: int | No
     if failure.fetch_id is None:
         failure.fetch_id = record_fetch(
             session,
-            crawl_run_id=crawl_run_id,
-            requested_url=failure.url,
-            final_url=failure.url,
-            status=failure.status,
-            fetched_at=failure.fetched_at,
-            discovered_from=failure.discovered_from,
-            discovery=failure.discovery or {},
+            **fetch_fields(
+                crawl_run_id=crawl_run_id,
+                requested_url=failure.url,
+                final_url=failure.url,
+                status=failure.status,
+                fetched_at=failure.fetched_at,
+                discovered_from=failure.discovered_from,
+                discovery=failure.discovery,
+            ),
         )
     link_fetch(session, failure.fetch_id, article_id=None, outcome="failed", error=failure.message)
     record_page(

@@ -103,6 +103,14 @@ def pages_to_retry(session: Session, max_failures: int, limit: int = 1000) -> li
     )
 
 
+def mark_seen(session: Session, url: str, *, at: datetime) -> int | None:
+    """A 304 for url: the article last fetched from it stands, seen again at `at`; returns its id, None if none."""
+    article_id = session.scalar(select(PageState.article_id).where(PageState.url == url))
+    if article_id is not None:
+        session.execute(update(StoredArticle).where(StoredArticle.id == article_id).values(last_fetched_at=at))
+    return article_id
+
+
 def mark_removed(session: Session, url: str, *, status: int, at: datetime) -> int | None:
     """Mark the article last fetched from url (or stored under it) removed; returns its id, None if none."""
     article_id = session.scalar(select(PageState.article_id).where(PageState.url == url))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
@@ -70,6 +72,57 @@ def recorded_fetch(
         .limit(1)
     )  # fmt: skip
     return stored, stored is not None
+
+
+def fetch_fields(
+    *,
+    crawl_run_id: int | None,
+    requested_url: str,
+    final_url: str,
+    status: int | None,
+    fetched_at: datetime,
+    headers: Mapping[str, str] | None = None,
+    body: bytes | None = None,
+    used_charset: str | None = None,
+    warc_file: str | None = None,
+    warc_offset: int | None = None,
+    discovered_from: str | None = None,
+    discovery: dict | None = None,
+) -> dict:
+    """A fetches row's fields, built in one place for live responses, spooled pages and failures.
+
+    Headers give the content type (and its declared charset), ETag and Last-Modified;
+    the body its sha256 and size. A fetch without a response has neither.
+    """
+    def header(name: str) -> str | None:
+        return next((value for key, value in (headers or {}).items() if key.lower() == name.lower()), None)
+
+    content_type = header("Content-Type")
+    return dict(
+        crawl_run_id=crawl_run_id,
+        requested_url=requested_url,
+        final_url=final_url,
+        status=status,
+        content_type=content_type,
+        etag=header("ETag"),
+        last_modified=header("Last-Modified"),
+        declared_charset=declared_charset(content_type),
+        used_charset=used_charset,
+        body_sha256=hashlib.sha256(body).hexdigest() if body is not None else None,
+        body_bytes=len(body) if body is not None else None,
+        warc_file=warc_file,
+        warc_offset=warc_offset,
+        fetched_at=fetched_at,
+        discovered_from=discovered_from,
+        discovery=discovery or {},
+    )
+
+
+def declared_charset(content_type: str | None) -> str | None:
+    """The charset a Content-Type header declares ("text/html; charset=GBK" → "gbk")."""
+    if content_type and "charset=" in content_type.lower():
+        return content_type.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'") or None
+    return None
 
 
 def record_fetch(session: Session, **fields) -> int:

@@ -17,7 +17,6 @@ Off when storage is (CAIXUN_STORAGE_ENABLED = False).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING
@@ -31,7 +30,7 @@ from crawler.items import requested_url
 from crawler.logmasking import mask_data
 from crawler.spool import Spool
 from crawler.store import UNREACHABLE, CrawlStore
-from storage.provenance import finish_run, record_fetch, start_run
+from storage.provenance import fetch_fields, finish_run, record_fetch, start_run
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -43,12 +42,6 @@ logger = logging.getLogger(__name__)
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
-
-
-def _declared_charset(content_type: str | None) -> str | None:
-    if content_type and "charset=" in content_type.lower():
-        return content_type.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'") or None
-    return None
 
 
 def _json_safe(stats: dict) -> dict:
@@ -92,26 +85,21 @@ class ProvenanceExtension:
         self.crawler.stats.set_value("caixun/crawl_run_id", self.store.run_id)
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
-        content_type = _header(response, "Content-Type")
         warc = request.meta.get("warc") or {}
         kwargs = request.cb_kwargs or {}
-        fields = dict(
+        fields = fetch_fields(
             crawl_run_id=self.store.run_id,
             requested_url=requested_url(request),
             final_url=response.url,
             status=response.status,
-            content_type=content_type,
-            etag=_header(response, "ETag"),
-            last_modified=_header(response, "Last-Modified"),
-            declared_charset=_declared_charset(content_type),
+            headers={name: _header(response, name) for name in ("Content-Type", "ETag", "Last-Modified")},
+            body=response.body,
             used_charset=response.encoding if isinstance(response, TextResponse) else None,
-            body_sha256=hashlib.sha256(response.body).hexdigest(),
-            body_bytes=len(response.body),
             warc_file=warc.get("file"),
             warc_offset=warc.get("offset"),
             fetched_at=datetime.now(timezone.utc),
             discovered_from=kwargs.get("discovered_from"),
-            discovery=kwargs.get("discovery") or {},
+            discovery=kwargs.get("discovery"),
         )
         request.meta["caixun_fetch_id"] = self._write("a fetch", lambda session: record_fetch(session, **fields))
 
