@@ -20,6 +20,7 @@ from parsel import Selector, SelectorList
 from extractors.boilerplate import Family
 from extractors.clean import normalize_space
 from extractors.dates import CHINA_TZ
+from extractors.sources import Source
 
 Selectors = tuple[str, ...]
 
@@ -64,6 +65,7 @@ class SiteRule:
     skip_urls: dict[str, str] = field(default_factory=dict)  # kind → regex (video, slide…)
     # the site's own boilerplate lines; applied on every page, since its articles travel
     boilerplate: tuple[Family, ...] = ()
+    sources: tuple[Source, ...] = ()  # how the site lists its articles (extractors/sources.py)
 
     def handles(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()

@@ -34,6 +34,7 @@ from extractors.rules import (
     first_text,
     select,
 )
+from extractors.sources import HtmlList
 
 # --- pictures and their captions in /c/ text ---------------------------------
 
@@ -220,4 +221,6 @@ RULE = SiteRule(
         r"^https?://[\w-]+\.ifeng\.com/a/\d{8}/\d+_\d+\.shtml",
     ),
     skip_urls={"video": r"^https?://v\.ifeng\.com/"},
+    # SITES.md #7: the finance list page embeds its list as "newsstream":[{title, url, newsTime}]
+    sources=(HtmlList("https://finance.ifeng.com/shanklist/1-62-", embedded_json="newsstream", time_field="newsTime"),),
 )

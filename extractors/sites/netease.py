@@ -15,6 +15,7 @@ from parsel import Selector
 from extractors.clean import clean_lines, normalize_space
 from extractors.credits import person_names
 from extractors.rules import Layout, SiteRule, element_lines, first_text
+from extractors.sources import JsonList
 
 # --- shared by the channel templates (ep- and post_) -------------------------
 
@@ -271,4 +272,17 @@ RULE = SiteRule(
         "slide": r"/photoview/|^https?://\w+\.163\.com/photo",
         "live": r"^https?://live\.163\.com/",
     },
+    # SITES.md #3: static JSONP, news_flow_index.js then news_flow_index_02.js, _03.js…
+    sources=(
+        JsonList(
+            url="https://money.163.com/special/00259BVP/news_flow_index_{page:02d}.js?callback=data_callback",
+            first_url="https://money.163.com/special/00259BVP/news_flow_index.js?callback=data_callback",
+            name="news_flow_index",
+            jsonp=True,
+            items="",
+            url_field="docurl",
+            time_field="time",  # "05/10/2024 14:32:05", China time
+            time_unit="text",
+        ),
+    ),
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from extractors.rules import Layout, SiteRule
+from extractors.sources import Sitemap
 
 # --- new.qq.com/rain/a/<id>: paragraphs are div.qnt-p ------------------------------
 
@@ -115,4 +116,5 @@ RULE = SiteRule(
         r"^https?://(?:new|news)\.qq\.com/rain/a/\d{8}[0-9A-Z]{8}",
         r"^https?://[a-z]+\.qq\.com/a/\d{8}/\d{6}\.htm",
     ),
+    sources=(Sitemap("https://news.qq.com/sitemap/index.xml"),),  # SITES.md #6, said to be in robots.txt
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from extractors.boilerplate import Family
 from extractors.rules import Layout, SiteRule
+from extractors.sources import RollApi
 
 # Inside the body container, never article (SINA.md §5).
 _COMMON_DROP = (
@@ -183,4 +184,13 @@ RULE = SiteRule(
         "live": r"^https?://[\w.-]+\.sina\.(?:com\.)?cn/7x24/|^https?://zhibo\.sina\.com\.cn/",
     },
     boilerplate=(BOILERPLATE_PROMOS, BOILERPLATE_DISCLAIMER),
+    # the finance channels crawler/spiders/sina_finance.py sweeps (crawler.rollapi.DEFAULT_CHANNELS), pageid:lid
+    sources=(
+        RollApi(
+            channels=(
+                (153, 2516), (153, 2517), (153, 2518),
+                (384, 2519), (384, 2671), (384, 2672), (384, 2673), (384, 2674), (384, 2675), (384, 2676),
+            )  # fmt: skip
+        ),
+    ),
 )

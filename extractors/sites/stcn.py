@@ -9,6 +9,7 @@ and 为你推荐 follow the text, outside its container.
 from __future__ import annotations
 
 from extractors.rules import Layout, SiteRule
+from extractors.sources import JsonList
 
 _INFO = "//div[@class='intal_tit']/div[@class='info']"
 
@@ -29,5 +30,20 @@ RULE = SiteRule(
     layouts=(V2018,),
     version=1,
     title_suffix=r"_证券时报网\s*$",
-    article_urls=(r"^https?://\w+\.stcn\.com/(?:[\w/]+/)?\d{4}/\d{4}/\d+\.shtml",),
+    article_urls=(
+        r"^https?://\w+\.stcn\.com/(?:[\w/]+/)?\d{4}/\d{4}/\d+\.shtml",  # the 2018 template's pages
+        r"^https?://www\.stcn\.com/article/detail/\d+\.html",  # what the kx list names (SITES.md #4)
+    ),
+    # SITES.md #4: the list page answers JSON to an XMLHttpRequest; paging not verified
+    sources=(
+        JsonList(
+            url="https://www.stcn.com/article/list.html?type=kx",
+            name="kx",
+            items="data",
+            url_field="url",
+            time_field="time",
+            time_unit="s",
+            headers=(("X-Requested-With", "XMLHttpRequest"),),
+        ),
+    ),
 )

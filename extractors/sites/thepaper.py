@@ -18,6 +18,7 @@ from parsel import Selector
 from extractors.article import Image
 from extractors.clean import clean_lines, normalize_space
 from extractors.rules import Layout, SiteRule, drop_node, element_lines, first_text
+from extractors.sources import JsonList
 
 _TITLE = "h1.news_title"
 _TEXT = "div.news_txt"
@@ -116,4 +117,18 @@ RULE = SiteRule(
     version=1,
     title_suffix=r"(?:_[^_]*)?_澎湃新闻-The Paper$",
     article_urls=(r"^https?://(?:www\.|m\.)?thepaper\.cn/newsDetail_forward_\d+",),
+    # SITES.md #5: channel 25951 (财经) by POST; paging not verified
+    sources=(
+        JsonList(
+            url="https://api.thepaper.cn/contentapi/nodeCont/getByChannelId",
+            name="25951",
+            method="POST",
+            body='{"channelId":"25951"}',
+            headers=(("Content-Type", "application/json"),),
+            url_template="https://www.thepaper.cn/newsDetail_forward_{contId}",
+            title_field="name",
+            time_field="pubTimeLong",
+            time_unit="ms",
+        ),
+    ),
 )
