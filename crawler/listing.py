@@ -44,14 +44,19 @@ class BadValue(ValueError):
     """A listed value that is present but unusable; the message says why, briefly."""
 
 
-def epoch_time(value: object, *, now: datetime, skew: timedelta = DEFAULT_FUTURE_SKEW) -> datetime | None:
-    """Epoch seconds (int, float or their text) → aware UTC datetime; None when absent ("", None, 0)."""
+def epoch_time(
+    value: object, *, now: datetime, skew: timedelta = DEFAULT_FUTURE_SKEW, per_second: int = 1
+) -> datetime | None:
+    """Epoch seconds (int, float or their text) → aware UTC datetime; None when absent ("", None, 0).
+
+    per_second=1000 reads milliseconds (thepaper's pubTimeLong).
+    """
     if value is None or value == "" or value == 0 or value == "0":
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise BadValue(f"not a number: {_shown(value)}")
     try:
-        seconds = float(value)
+        seconds = float(value) / per_second
     except ValueError:
         raise BadValue(f"not a number: {_shown(value)}") from None
     if not math.isfinite(seconds):

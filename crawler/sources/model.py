@@ -66,13 +66,7 @@ def listed_time(value: object, unit: str, *, now: datetime, skew: timedelta, tz:
     if unit == "s":
         return epoch_time(value, now=now, skew=skew)
     if unit == "ms":
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise BadValue(f"not a number: {value!r:.80}")
-        try:
-            milliseconds = float(value)
-        except ValueError:
-            raise BadValue(f"not a number: {value!r:.80}") from None
-        return epoch_time(milliseconds / 1000, now=now, skew=skew)
+        return epoch_time(value, now=now, skew=skew, per_second=1000)
     if not isinstance(value, str):
         raise BadValue(f"not a date: {value!r:.80}")
     moment = _text_time(value, unit, tz)
