@@ -2,14 +2,15 @@
 
 (a) Database (and any URL) passwords never reach the logs, the stats or crawl_runs:
     crawler.logmasking masks every log record (installed by `scrapy crawl`).
-(b) Entity expansion ("billion laughs", XXE) cannot be used against the crawler. No
-    code here parses XML: pages are parsed as HTML only (extractors: w3lib decoding,
-    then extractors.parsing.parse_html, i.e. lxml's HTMLParser, shared with parsel through
-    Selector(root=...)), whatever the Content-Type says; the roll API is JSON; there
-    is no sitemap or feed parser. libxml2's HTML parser does not read a DOCTYPE's
-    internal subset, so declared entities stay unexpanded text ("&xxe;") and no
-    external entity or DTD is ever loaded. The tests prove it on the real parse path
-    and on the real crawl.
+(b) Entity expansion ("billion laughs", XXE) cannot be used against the crawler.
+    Pages are parsed as HTML only (extractors: w3lib decoding, then
+    extractors.parsing.parse_html, i.e. lxml's HTMLParser, shared with parsel through
+    Selector(root=...)), whatever the Content-Type says; the roll API is JSON.
+    libxml2's HTML parser does not read a DOCTYPE's internal subset, so declared
+    entities stay unexpanded text ("&xxe;") and no external entity or DTD is ever
+    loaded. The tests prove it on the real parse path and on the real crawl. The one
+    XML parser, for feeds and sitemaps (crawler/sources/xmllists.py), resolves no
+    entities, loads no DTD and reads no network (tests/test_sources.py).
 (c) Only http(s) URLs are followed: -a urls is checked by the spider, roll-API items
     with other schemes count as caixun/discover/skipped/other, and Scrapy's stock
     RedirectMiddleware and MetaRefreshMiddleware do not follow a redirect to a
