@@ -22,7 +22,7 @@ import atexit
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from crawler.items import FetchedPage, FetchFailed, roll_mtime
+from crawler.items import FetchedPage, FetchFailed, listed_at
 from extractors import Article, Page
 from extractors.limits import ExtractionLimits
 from extractors.sandbox import Extraction, Sandbox
@@ -148,7 +148,7 @@ def store_page(session: Session, page: FetchedPage, extracted: Stored | None, cr
         fetched_at=page.fetched_at,
         article_id=article_id,
         status=page.status,
-        roll_mtime=roll_mtime(page.discovery),
+        listed_at=listed_at(page.discovery),
         etag=_header(page, "ETag"),
         last_modified=_header(page, "Last-Modified"),
         error=result.error,

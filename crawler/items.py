@@ -16,10 +16,12 @@ def requested_url(request: Request) -> str:
     return (request.meta.get("redirect_urls") or [request.url])[0]
 
 
-def roll_mtime(discovery: dict | None) -> datetime | None:
-    """The roll API's mtime of a discovered article (RollItem.as_meta keeps it as ISO text)."""
-    mtime = (discovery or {}).get("mtime")
-    return datetime.fromisoformat(mtime) if mtime else None
+def listed_at(discovery: dict | None) -> datetime | None:
+    """The listed modification time of a discovered article, kept as ISO text: "listed_at" from any
+    source, or the roll API's "mtime" (RollItem.as_meta)."""
+    discovery = discovery or {}
+    listed = discovery.get("listed_at") or discovery.get("mtime")
+    return datetime.fromisoformat(listed) if listed else None
 
 
 @dataclass

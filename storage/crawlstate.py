@@ -1,8 +1,10 @@
-"""Crawl state for scheduled runs: what each URL gave last time, and how far each roll channel is swept.
+"""Crawl state for scheduled runs: what each URL gave last time, and how far each site's source is swept.
 
 The crawler asks before fetching (known_pages, watermark), and tells after
 (record_page, set_watermark, mark_removed). Removal never deletes an article:
-it sets removed_at, and a later successful fetch clears it.
+it sets removed_at, and a later successful fetch clears it. Nothing here knows
+a site: watermarks are per (site, source key), the source keys of
+extractors.sources (Sina's roll channel P:L is site "sina", "rollapi:P:L").
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.db import upsert_insert
-from storage.models import PageState, RollWatermark, StoredArticle
+from storage.models import PageState, StoredArticle, Watermark
 
-# outcomes after which a page needs no fetch until the roll API says it changed
+# outcomes after which a page needs no fetch until its listing says it changed
 SETTLED_OUTCOMES = frozenset({"inserted", "updated", "unchanged", "not_modified", "removed", "gone"})
 # outcomes tried again in later runs, a few times: an article URL that gave no article may be a glitch
 RETRIED_OUTCOMES = ("failed", "not_article")
@@ -27,7 +29,7 @@ RETRIED_OUTCOMES = ("failed", "not_article")
 class KnownPage:
     url: str
     outcome: str
-    roll_mtime: datetime | None
+    listed_at: datetime | None  # the listed modification time it was fetched under
     etag: str | None
     last_modified: str | None
     failures: int
@@ -46,7 +48,7 @@ def known_pages(session: Session, urls: Iterable[str]) -> dict[str, KnownPage]:
     found: dict[str, KnownPage] = {}
     for start in range(0, len(urls), 500):  # keep IN lists small
         rows = session.execute(
-            select(PageState.url, PageState.outcome, PageState.roll_mtime, PageState.etag,
+            select(PageState.url, PageState.outcome, PageState.listed_at, PageState.etag,
                    PageState.last_modified, PageState.failures).where(PageState.url.in_(urls[start : start + 500]))
         ).all()  # fmt: skip
         found.update({row.url: KnownPage(*row) for row in rows})
@@ -61,7 +63,7 @@ def record_page(
     fetched_at: datetime,
     article_id: int | None = None,
     status: int | None = None,
-    roll_mtime: datetime | None = None,
+    listed_at: datetime | None = None,
     etag: str | None = None,
     last_modified: str | None = None,
     error: str | None = None,
@@ -82,8 +84,8 @@ def record_page(
             good.update(etag=etag, last_modified=last_modified)
         if article_id is not None:
             good["article_id"] = article_id
-        if roll_mtime is not None:
-            good["roll_mtime"] = roll_mtime
+        if listed_at is not None:
+            good["listed_at"] = listed_at
         statement = upsert_insert(session)(PageState).values(**good)
         statement = statement.on_conflict_do_update(
             index_elements=[PageState.url], set_={k: v for k, v in good.items() if k != "url"}
@@ -127,24 +129,25 @@ def mark_removed(session: Session, url: str, *, status: int, at: datetime) -> in
     return article_id
 
 
-def watermark(session: Session, spider: str, channel: str) -> datetime | None:
+def watermark(session: Session, site: str, source_key: str) -> datetime | None:
+    """The newest listed time of the source's last finished sweep, None before the first."""
     return session.scalar(
-        select(RollWatermark.newest_ctime).where(RollWatermark.spider == spider, RollWatermark.channel == channel)
+        select(Watermark.newest_listed_at).where(Watermark.site == site, Watermark.source_key == source_key)
     )
 
 
-def set_watermark(session: Session, spider: str, channel: str, newest_ctime: datetime, at: datetime) -> None:
-    """Set the channel's watermark to the newest item of a finished sweep.
+def set_watermark(session: Session, site: str, source_key: str, newest: datetime, at: datetime) -> None:
+    """Set the source's watermark to the newest item of a finished sweep.
 
     It may move down as well as up: a lower watermark only makes the next sweep
     page further, while one stuck too high (a bad listed time) would stop every
     sweep at page 1.
     """
-    values = dict(spider=spider, channel=channel, newest_ctime=newest_ctime, updated_at=at)
-    statement = upsert_insert(session)(RollWatermark).values(**values)
+    values = dict(site=site, source_key=source_key, newest_listed_at=newest, updated_at=at)
+    statement = upsert_insert(session)(Watermark).values(**values)
     session.execute(
         statement.on_conflict_do_update(
-            index_elements=[RollWatermark.spider, RollWatermark.channel],
-            set_=dict(newest_ctime=newest_ctime, updated_at=at),
+            index_elements=[Watermark.site, Watermark.source_key],
+            set_=dict(newest_listed_at=newest, updated_at=at),
         )
     )

@@ -176,7 +176,8 @@ class PageState(Base):
 
     url: Mapped[str] = mapped_column(String(2048), primary_key=True)  # as requested
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"), index=True)
-    roll_mtime: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the roll API's mtime when fetched
+    # the item's listed modification time when fetched (roll mtime, sitemap lastmod, RSS pubDate, showTime)
+    listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     etag: Mapped[str | None] = mapped_column(String(255))
     last_modified: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[int | None] = mapped_column(Integer)
@@ -186,12 +187,13 @@ class PageState(Base):
     last_fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class RollWatermark(Base):
-    """Per roll-API channel, the newest item of the last sweep that finished: paging stops below it."""
+class Watermark(Base):
+    """Per site and discovery source, the newest item of the last sweep that finished: paging stops below it."""
 
-    __tablename__ = "roll_watermarks"
+    __tablename__ = "watermarks"
 
-    spider: Mapped[str] = mapped_column(String(64), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(32), primary_key=True)  # "pageid:lid"
-    newest_ctime: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)  # the site rule's name, "sina"
+    # extractors.sources key: "rollapi:153:2516", "jsonlist:<name>", or a feed/sitemap/list URL
+    source_key: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    newest_listed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the watermark was set

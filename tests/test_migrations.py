@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import String, bindparam, column, create_engine, inspect, text
 
 from storage import make_engine
 from storage.db import resolve_database_url
@@ -17,7 +18,7 @@ from storage.migrate import (
     head_revision,
     upgrade,
 )
-from storage.models import Base
+from storage.models import Base, UTCDateTime
 from tests.helpers import insert_old_schema_article, run_scrapy, run_storage
 
 
@@ -108,4 +109,61 @@ def test_0005_adds_published_precision_and_takes_it_away(database_url):
         assert "published_precision" not in {c["name"] for c in inspect(engine).get_columns(table)}
     with engine.connect() as connection:
         assert connection.execute(text("SELECT title FROM articles")).scalars().all() == ["标题"]
+    engine.dispose()
+
+
+def _timed(sql: str):
+    """text() whose :a and :b are times bound as the models bind them (naive UTC on SQLite)."""
+    return text(sql).bindparams(*(bindparam(name, type_=UTCDateTime) for name in "ab" if f":{name}" in sql))
+
+
+def _read(engine, sql: str) -> list[tuple]:
+    """Rows sorted; columns named *_at, *_ctime or *_mtime read back as the models read times."""
+    names = [name.strip().rsplit(" ", 1)[-1] for name in sql[len("SELECT ") : sql.index(" FROM ")].split(",")]
+    timed = [column(n, UTCDateTime if n.endswith(("_at", "_ctime", "_mtime")) else String) for n in names]
+    with engine.connect() as connection:
+        return sorted(tuple(row) for row in connection.execute(text(sql).columns(*timed)))
+
+
+def test_0006_carries_roll_watermarks_and_mtimes_to_site_neutral_state_and_back(database_url):
+    """Up: sina_finance's channel P:L becomes site "sina", source "rollapi:P:L", and page_states.roll_mtime
+    becomes listed_at; down: the reverse. Values are kept both ways."""
+    engine = _bare_engine(database_url)
+    upgrade(engine, "0005")
+    listed = datetime(2026, 11, 27, 9, 30, tzinfo=timezone.utc)
+    swept = datetime(2026, 11, 28, 1, 2, 3, tzinfo=timezone.utc)
+    url = "https://finance.sina.com.cn/a/doc-iabcdefg1234567.shtml"
+    with engine.begin() as connection:
+        connection.execute(
+            _timed("INSERT INTO roll_watermarks (spider, channel, newest_ctime, updated_at) VALUES "
+                   "('sina_finance', '153:2516', :a, :b), ('sina_finance', '2509:2669', :b, :b)"),
+            dict(a=listed, b=swept),
+        )  # fmt: skip
+        connection.execute(
+            _timed("INSERT INTO page_states (url, roll_mtime, outcome, failures, last_fetched_at) "
+                   "VALUES (:url, :a, 'inserted', 0, :b)"),
+            dict(url=url, a=listed, b=swept),
+        )  # fmt: skip
+    upgrade(engine, "0006")
+    assert "roll_watermarks" not in inspect(engine).get_table_names()
+    assert "roll_mtime" not in {c["name"] for c in inspect(engine).get_columns("page_states")}
+    assert "ix_page_states_outcome" in {i["name"] for i in inspect(engine).get_indexes("page_states")}
+    assert _read(engine, "SELECT site, source_key, newest_listed_at, updated_at FROM watermarks") == [
+        ("sina", "rollapi:153:2516", listed, swept),
+        ("sina", "rollapi:2509:2669", swept, swept),
+    ]
+    assert _read(engine, "SELECT url, listed_at FROM page_states") == [(url, listed)]
+    with engine.begin() as connection:  # another site's source has no roll channel to go back to
+        connection.execute(
+            _timed("INSERT INTO watermarks (site, source_key, newest_listed_at, updated_at) "
+                   "VALUES ('yicai', 'jsonlist:news', :b, :b)"),
+            dict(b=swept),
+        )  # fmt: skip
+    downgrade(engine, "0005")
+    assert "watermarks" not in inspect(engine).get_table_names()
+    assert _read(engine, "SELECT spider, channel, newest_ctime, updated_at FROM roll_watermarks") == [
+        ("sina_finance", "153:2516", listed, swept),
+        ("sina_finance", "2509:2669", swept, swept),
+    ]
+    assert _read(engine, "SELECT url, roll_mtime FROM page_states") == [(url, listed)]
     engine.dispose()

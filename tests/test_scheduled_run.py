@@ -22,7 +22,7 @@ from crawler import exitcodes
 from crawler.rollapi import roll_api_url
 from extractors import rule_named
 from storage import make_engine
-from storage.models import CrawlRun, PageState, RollWatermark, StoredArticle
+from storage.models import CrawlRun, PageState, StoredArticle, Watermark
 from tests.helpers import (
     fixtures,
     PROXIED_ROLL_API,
@@ -161,12 +161,13 @@ def _second_run_fetches_no_article(tmp_path: Path, local_server, database_url: s
     engine = make_engine(database_url, create=False)
     with engine.connect() as connection:
         runs = connection.execute(select(CrawlRun).order_by(CrawlRun.id)).all()
-        watermark = connection.execute(select(RollWatermark.newest_ctime)).scalar_one()
+        watermark = connection.execute(select(Watermark.site, Watermark.source_key, Watermark.newest_listed_at)).one()
     engine.dispose()
     assert [run.exit_status for run in runs] == [0, 0]
     assert runs[0].coverage["articles"] == len(LISTED) and runs[0].coverage["title"] == 1.0
     assert runs[1].stats["caixun/incremental/skipped"] == len(LISTED)
-    assert watermark.timestamp() == FIRST_CTIME
+    assert (watermark.site, watermark.source_key) == ("sina", "rollapi:153:2516")  # the spider's channel 153:2516
+    assert watermark.newest_listed_at.timestamp() == FIRST_CTIME
 
 
 def test_a_second_run_fetches_only_the_roll_api(tmp_path, local_server):
@@ -223,7 +224,7 @@ def test_a_changed_mtime_fetches_that_article_again(tmp_path, local_server):
     with engine.connect() as connection:
         state = connection.execute(select(PageState).where(PageState.url == site.items[3]["url"])).one()
     engine.dispose()
-    assert state.roll_mtime.timestamp() == site.items[3]["mtime"] and state.outcome == "unchanged"
+    assert state.listed_at.timestamp() == site.items[3]["mtime"] and state.outcome == "unchanged"
 
 
 # --- the lock ---------------------------------------------------------------------------------

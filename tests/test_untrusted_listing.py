@@ -16,7 +16,7 @@ from crawler.rollapi import roll_api_url
 from storage import make_engine
 from storage.crawlstate import set_watermark
 from storage.db import session_factory
-from storage.models import CrawlRun, PageState, RollWatermark
+from storage.models import CrawlRun, PageState, Watermark
 from tests.helpers import PROXIED_ROLL_API
 from tests.test_scheduled_run import FIRST_CTIME, LISTED, SinaSite, _run_args, _summary, run_crawler
 
@@ -38,8 +38,8 @@ def _rows(database_url: str, statement) -> list:
 
 
 def _watermark(database_url: str) -> float:
-    (row,) = _rows(database_url, select(RollWatermark.newest_ctime))
-    return row.newest_ctime.timestamp()
+    (row,) = _rows(database_url, select(Watermark.newest_listed_at))
+    return row.newest_listed_at.timestamp()
 
 
 def _last_stats(database_url: str) -> dict:
@@ -51,7 +51,7 @@ def _poison(database_url: str, when: float) -> None:
     engine = make_engine(database_url)  # creates the schema
     with session_factory(engine).begin() as session:
         moment = datetime.fromtimestamp(when, tz=timezone.utc)
-        set_watermark(session, "sina_finance", "153:2516", moment, datetime.now(timezone.utc))
+        set_watermark(session, "sina", "rollapi:153:2516", moment, datetime.now(timezone.utc))
     engine.dispose()
 
 
@@ -154,7 +154,7 @@ def test_a_future_mtime_stored_by_an_older_release_does_not_hide_changes(tmp_pat
     changed = site.items[2]["url"]
     engine = make_engine(database_url, create=False)
     with session_factory(engine).begin() as session:
-        session.get(PageState, changed).roll_mtime = datetime(2100, 1, 1, tzinfo=timezone.utc)
+        session.get(PageState, changed).listed_at = datetime(2100, 1, 1, tzinfo=timezone.utc)
     engine.dispose()
     site.items[2]["mtime"] += 600  # edited: a trusted 2100 mtime would call this "not newer"
     asked = len(site.server.requests)

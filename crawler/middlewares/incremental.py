@@ -22,7 +22,8 @@ Settings read:
   CAIXUN_INCREMENTAL          False fetches everything discovered (default True)
   CAIXUN_RETRY_FAILED_RUNS    runs in a row a failed page is retried (default 3)
   CAIXUN_LIST_TIME_SKEW       seconds a listed time may lie ahead of our clock (default 3600)
-Request meta read: caixun_roll ({"channel", "page", "newest", "oldest"}, set by the spider).
+Request meta read: caixun_roll ({"channel", "page", "site", "source", "newest", "oldest"}, set by the
+spider): a channel's watermark is stored under its site and source key (storage.crawlstate).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 
-from crawler.items import roll_mtime
+from crawler.items import listed_at
 from crawler.listing import list_time_skew
 from crawler.store import UNREACHABLE, CrawlStore
 from storage.crawlstate import KnownPage, known_pages, pages_to_retry, set_watermark, watermark
@@ -54,8 +55,8 @@ def conditional_headers(page: KnownPage) -> dict[str, str]:
         headers["If-None-Match"] = page.etag
     if page.last_modified:
         headers["If-Modified-Since"] = page.last_modified
-    elif page.roll_mtime:  # no validator from the server: ask for changes since the mtime we fetched at
-        headers["If-Modified-Since"] = format_datetime(page.roll_mtime.astimezone(timezone.utc), usegmt=True)
+    elif page.listed_at:  # no validator from the server: ask for changes since the listed time we fetched at
+        headers["If-Modified-Since"] = format_datetime(page.listed_at.astimezone(timezone.utc), usegmt=True)
     return headers
 
 
@@ -67,6 +68,7 @@ class IncrementalMiddleware:
         self.retry_runs = retry_runs
         self.newest: dict[str, datetime] = {}  # channel → newest ctime on its first page this run
         self.watermarks: dict[str, datetime | None] = {}
+        self.sources: dict[str, tuple[str, str]] = {}  # channel → (site, source key) its watermark is kept under
         self.reached: set[str] = set()  # channels whose paging came down to their watermark
         self.reset: set[str] = set()  # channels whose stored watermark was not trusted this run
         self.skew = skew
@@ -144,11 +146,11 @@ class IncrementalMiddleware:
             return None
         if known is None or not known.settled:
             return request
-        mtime = roll_mtime(request.cb_kwargs["discovery"])
-        fetched_under = known.roll_mtime
+        listed = listed_at(request.cb_kwargs["discovery"])
+        fetched_under = known.listed_at
         if fetched_under is not None and fetched_under > self._now() + self.skew:
             fetched_under = None  # stored by a release that trusted a future mtime: it would hide every change
-        if mtime is None or (fetched_under is not None and mtime <= fetched_under):
+        if listed is None or (fetched_under is not None and listed <= fetched_under):
             self.stats.inc_value("caixun/incremental/skipped")
             return None
         self.stats.inc_value("caixun/incremental/revalidated")
@@ -157,7 +159,8 @@ class IncrementalMiddleware:
     def _reached_watermark(self, session, roll: dict) -> bool:
         channel = roll["channel"]
         if channel not in self.watermarks:
-            stored = watermark(session, self.crawler.spider.name, channel)
+            self.sources[channel] = (roll["site"], roll["source"])
+            stored = watermark(session, *self.sources[channel])
             self.watermarks[channel] = self._trusted(channel, stored, self._now() + self.skew, "our clock")
         if roll["page"] == 1 and roll.get("newest"):
             self.newest[channel] = roll["newest"]
@@ -209,6 +212,6 @@ class IncrementalMiddleware:
             with self.store.sessions.begin() as session:
                 for channel, newest in self.newest.items():
                     if channel not in failed:
-                        set_watermark(session, spider.name, channel, newest, datetime.now(timezone.utc))
+                        set_watermark(session, *self.sources[channel], newest, datetime.now(timezone.utc))
         except UNREACHABLE as exc:  # the database is gone again; the next run just sweeps further
             logger.warning("could not save the roll watermarks: %s", exc)

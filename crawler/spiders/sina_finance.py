@@ -56,6 +56,7 @@ from crawler.rollapi import (
 from crawler.store import mark_run_failed
 from extractors import rule_named
 from extractors.dates import CHINA_TZ
+from extractors.sources import RollApi
 
 ROLL_REFERER = "https://finance.sina.com.cn/roll/"
 # answers an article request hands to the pipeline rather than to the errback
@@ -128,7 +129,8 @@ class SinaFinanceSpider(scrapy.Spider):
             errback=self.roll_failed,
             headers={"Referer": ROLL_REFERER},
             cb_kwargs={"pageid": pageid, "lid": lid, "page": page},
-            meta={"caixun_roll": {"channel": channel_name(pageid, lid), "page": page}},
+            meta={"caixun_roll": {"channel": channel_name(pageid, lid), "page": page,
+                                  "site": self.site.name, "source": RollApi.channel_key(pageid, lid)}},
         )
 
     def article_request(self, url: str, discovered_from: str, discovery: dict) -> scrapy.Request:
