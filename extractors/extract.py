@@ -30,7 +30,7 @@ from extractors.dates import CHINA_TZ, parse_datetime, precision_of
 from extractors.decoding import decode_html
 from extractors.page_kind import gallery_only, has_player, navigation_body, prose_length, video_only
 from extractors.parsing import parse_html
-from extractors.prune import prune_link_lists_within
+from extractors.prune import prune_link_lists
 from extractors.registry import rule_for
 from extractors.rules import (
     Layout,
@@ -179,7 +179,7 @@ def _apply_layout(rule: SiteRule, layout: Layout, page: Selector, url: str) -> A
             for node in select(container, sel):
                 drop_node(node)
         drop_related_links(container)
-        prune_link_lists_within(container.root)
+        prune_link_lists(container.root)
         images += _images(container, url, layout.caption)  # only pictures that survived the drops
         lines += element_lines(container.root)
     cleaned = clean_lines(lines, title=overrides.get("title", title))

@@ -84,32 +84,21 @@ def is_link_list(element: etree._Element, stats: TextStats) -> bool:
 
 
 def prune_link_lists(root: etree._Element, stats: TextStats | None = None) -> int:
-    """Drop link-list blocks (outermost first); returns how many were dropped. Text after a block stays."""
+    """Drop link-list blocks below `root` (outermost first); returns how many were dropped.
+
+    `root` is the page (its <body> is searched) or one article container (site
+    rules), which is never dropped itself. Text after a block stays.
+    """
     stats = stats or TextStats(root)
     body = root.find(".//body")
+    page_root = root.getroottree().getroot()
     dropped = 0
-    for element in list((body if body is not None else root).iter(*_LIST_BLOCKS)):
-        if element.getparent() is None or any(a.tag in _NOT_TEXT for a in element.iterancestors()):
-            continue
-        if is_link_list(element, stats) and not _dropped(element, root):
-            remove_element(element)
-            dropped += 1
-    return dropped
-
-
-def prune_link_lists_within(container: etree._Element) -> int:
-    """The same pruning inside one article container (site rules): its link-list blocks, never itself."""
-    stats = TextStats(container)
-    dropped = 0
-    for element in list(container.iterdescendants(*_LIST_BLOCKS)):
-        if not any(a is container for a in element.iterancestors()):
+    for element in list((body if body is not None else root).iterdescendants(*_LIST_BLOCKS)):
+        if element.getroottree().getroot() is not page_root:
             continue  # inside a block already removed
+        if any(a.tag in _NOT_TEXT for a in element.iterancestors()):
+            continue
         if is_link_list(element, stats):
             remove_element(element)
             dropped += 1
     return dropped
-
-
-def _dropped(element: etree._Element, root: etree._Element) -> bool:
-    """Inside a block already removed (its root is no longer the page's)."""
-    return element.getroottree().getroot() is not root
