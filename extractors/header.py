@@ -202,12 +202,6 @@ def _zone_texts(texts) -> list[tuple[str, object]]:
 # ---------------------------------------------------------------- publication time
 
 
-def published_time(page: Selector, headline_element=None, url: str | None = None):
-    """The publication time as an aware datetime (see published_stamp), or None."""
-    stamp = published_stamp(page, headline_element, url)
-    return stamp.moment if stamp else None
-
-
 def published_stamp(page: Selector, headline_element=None, url: str | None = None) -> Stamp | None:
     """The publication time and its precision, in the order of this module's docstring."""
     after, before = header_zone(headline_element)
@@ -251,10 +245,8 @@ def _meta_stamps(page: Selector) -> list[Stamp]:
 
 def _htmldate(page: Selector) -> Stamp | None:
     """htmldate's reading of meta and URL (no page-wide search: that is slow and reads body dates)."""
-    try:
-        from htmldate import find_date
-    except ImportError:  # optional: the reads above cover the usual pages
-        return None
+    from htmldate import find_date  # comes with trafilatura; imported when needed, it is a last resort
+
     try:
         found = find_date(page.root, extensive_search=False, original_date=True, outputformat="%Y-%m-%d")
     except Exception:  # htmldate on a malformed page: no date rather than no article
