@@ -27,16 +27,16 @@ from parsel import Selector
 from benchmarks.metric import aggregate, score_page
 from benchmarks.suites import Case, aeb_cases, fixture_cases
 from extractors import generic
-from extractors.body_candidates import prefer_container
 from extractors.clean import clean_lines
 from extractors.container import best_container
 from extractors.decoding import decode_html
-from extractors.prune import TextStats, prune_link_lists
+from extractors.parsing import parse_html
+from extractors.prune import prune_link_lists
 
 
 def _tree(text: str) -> Selector:
-    tree = trafilatura.load_html(text)
-    return Selector(root=tree)
+    """The page parsed as extract() parses it."""
+    return Selector(root=parse_html(text))
 
 
 def _body(lines: list[str]) -> str:
@@ -78,8 +78,7 @@ def readability_lxml(page: Selector, url: str) -> str:
 
 
 def chosen(page: Selector, url: str) -> str:
-    body, _images = generic.generic_body(page, url, None)
-    return body.body
+    return generic.generic_body(page, url, None).body.body
 
 
 CANDIDATES: dict[str, Callable[[Selector, str], str]] = {
@@ -115,19 +114,10 @@ def run(cases: list[Case]) -> dict[str, tuple]:
             body = candidate(page, case.url)
             ms[name] += (time.perf_counter() - start) * 1000
             scores[name].append(score_page(case.truth.body or "", body, case.tokenization))
-        if _container_chosen(parsed, case.url):
+        if generic.generic_body(Selector(root=copy.deepcopy(parsed.root)), case.url, None).from_container:
             picked += 1
     n = len(cases)
     return {name: (aggregate(scores[name]), ms[name] / n, plain_ms / n) for name in CANDIDATES} | {"_picked": (picked, n)}
-
-
-def _container_chosen(parsed: Selector, url: str) -> bool:
-    page = Selector(root=copy.deepcopy(parsed.root))
-    stats = TextStats(page.root)
-    found = best_container(page.root, stats)
-    from_container = _body(found.lines if found else [])
-    prune_link_lists(page.root, stats)
-    return prefer_container(_body(generic.trafilatura_lines(page, url)), from_container)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,8 @@ the shared line filters; extractors.body_candidates chooses.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import trafilatura
 from lxml import etree
 from parsel import Selector
@@ -36,7 +38,7 @@ def extract_generic(page: Selector, url: str, title_suffix: str | None = None) -
     published = published_stamp(page, headline, url)
     source, editor = page_source(page, headline), page_editor(page, headline)
     canonical = canonical_url(page, url)
-    cleaned, images = generic_body(page, url, title)  # prunes the tree: header reads come first
+    cleaned, images, _ = generic_body(page, url, title)  # prunes the tree: header reads come first
     return Article(
         url=url,
         canonical_url=canonical,
@@ -55,7 +57,13 @@ def extract_generic(page: Selector, url: str, title_suffix: str | None = None) -
     )
 
 
-def generic_body(page: Selector, url: str, title: str | None) -> tuple[CleanBody, list[Image]]:
+class GenericBody(NamedTuple):
+    body: CleanBody
+    images: list[Image]
+    from_container: bool  # the best container's body won over trafilatura's
+
+
+def generic_body(page: Selector, url: str, title: str | None) -> GenericBody:
     """The chosen candidate's cleaned body and the pictures of the article; prunes `page`'s tree.
 
     Captions typed as text under pictures leave the tree first (extractors.captions),
@@ -69,8 +77,9 @@ def generic_body(page: Selector, url: str, title: str | None) -> tuple[CleanBody
     images = _inside(pictures, container.elements) if container else []
     prune_link_lists(page.root, stats)
     from_trafilatura = clean_lines(trafilatura_lines(page, url), title=title)
-    body = from_container if prefer_container(from_trafilatura.body, from_container.body) else from_trafilatura
-    return body, images
+    if prefer_container(from_trafilatura.body, from_container.body):
+        return GenericBody(from_container, images, True)
+    return GenericBody(from_trafilatura, images, False)
 
 
 def _inside(pictures: dict[etree._Element, Image], containers: list[etree._Element]) -> list[Image]:
