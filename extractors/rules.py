@@ -20,7 +20,7 @@ from parsel import Selector, SelectorList
 from extractors.boilerplate import Family
 from extractors.clean import normalize_space
 from extractors.dates import CHINA_TZ
-from extractors.sources import Source
+from extractors.sources import Politeness, Source
 
 Selectors = tuple[str, ...]
 
@@ -66,6 +66,7 @@ class SiteRule:
     # the site's own boilerplate lines; applied on every page, since its articles travel
     boilerplate: tuple[Family, ...] = ()
     sources: tuple[Source, ...] = ()  # how the site lists its articles (extractors/sources.py)
+    politeness: Politeness = Politeness()  # delay, concurrency and headers for the crawler
 
     def handles(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()

@@ -114,3 +114,23 @@ class HtmlList:
 
 
 Source = RollApi | JsonList | Feed | Sitemap | HtmlList
+
+
+@dataclass(frozen=True)
+class Politeness:
+    """How gently a site is crawled; the crawler gives each site one download slot (all its hosts).
+
+    `delay` seconds between requests (AutoThrottle does not lower it; None: DOWNLOAD_DELAY and
+    AutoThrottle as for any host), `concurrency` requests at a time (None:
+    CONCURRENT_REQUESTS_PER_DOMAIN), `headers` sent with every request to the site.
+    """
+
+    delay: float | None = None
+    concurrency: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.delay is not None and not 0 <= self.delay <= 600:
+            raise ValueError(f"delay must be between 0 and 600 seconds, got {self.delay}")
+        if self.concurrency is not None and self.concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {self.concurrency}")
