@@ -3,7 +3,8 @@
   0   finished (or stopped by a CLOSESPIDER_* limit)
   1   failed: bad settings, no roll-API answer where a channel normally has items, a shutdown, …
   2   usage: bad command line or spider arguments
-  3   banned by the site (HTTP 456 or its ban page): back off before the next run
+  3   banned by a site (HTTP 456 or its ban page): the summary names which; the other sites
+      finished. Back off before the next run
   4   field coverage below the thresholds: the site's template probably changed
   5   the database was unreachable (pages fetched meanwhile are in the spool, or counted as lost)
   73  a folder or file the crawl must write cannot be written (EX_CANTCREAT); the message names it
@@ -30,13 +31,14 @@ FAILURE_CODES = {"database": DATABASE, "coverage": COVERAGE, "discovery": FAILED
 
 def exit_code_for(finish_reason: str | None, stats: dict | None = None) -> int:
     stats = stats or {}
-    if finish_reason == "banned":
-        return BANNED
+    finished = finish_reason == "finished" or (finish_reason or "").startswith("closespider_")
+    if finish_reason == "banned" or (finished and stats.get("caixun/ban/detected")):
+        return BANNED  # every site banned, or some banned while the others finished
     for kind, code in FAILURE_CODES.items():
         if stats.get(f"caixun/failure/{kind}"):
             return code
     if stats.get("caixun/run_failed"):
         return FAILED
-    if finish_reason == "finished" or (finish_reason or "").startswith("closespider_"):
+    if finished:
         return OK
     return FAILED
