@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
@@ -35,13 +35,44 @@ def finish_run(
     )  # fmt: skip
 
 
-def finish_abandoned_runs(session: Session, spider: str, at: datetime) -> list[int]:
-    """Close the spider's runs that never recorded their end (killed, or the database and the spool were both
-    unwritable then): finish_reason "abandoned", finished_at their last recorded fetch (else their start),
-    exit_status left unknown. Call it only while no other run of the spider can be going (the run lock)."""
-    runs = session.execute(
-        select(CrawlRun.id, CrawlRun.started_at).where(CrawlRun.spider == spider, CrawlRun.finished_at.is_(None))
-    ).all()
+def run_sites(arguments: Mapping | None) -> frozenset[str] | None:
+    """The site names a run recorded in arguments["crawl_sites"] (its run locks); None when it recorded none
+    (a run written by a release before per-site locks: it held the lock of its spider name only)."""
+    recorded = arguments.get("crawl_sites") if isinstance(arguments, Mapping) else None
+    if isinstance(recorded, str):
+        return frozenset([recorded])
+    if isinstance(recorded, (list, tuple)):
+        return frozenset(name for name in recorded if isinstance(name, str))
+    return None
+
+
+def finish_abandoned_runs(
+    session: Session, spider: str, at: datetime, sites: Collection[str] | None = None
+) -> list[int]:
+    """Close runs that never recorded their end (killed, or the database and the spool were both unwritable
+    then): finish_reason "abandoned", finished_at their last recorded fetch (else their start), exit_status left
+    unknown. Returns their ids, in id order.
+
+    sites=None: every unfinished run of `spider`; call it only while no other run of the spider can be going.
+    With sites (the names whose run locks the caller holds): the unfinished runs of any spider whose recorded
+    sites (arguments["crawl_sites"]) share a name with `sites`, as they held one of those locks and so are dead;
+    a run that recorded no sites (an older release) counts as holding its spider's name only, and is closed
+    when its spider is `spider`.
+    """
+    unfinished = select(CrawlRun.id, CrawlRun.spider, CrawlRun.arguments, CrawlRun.started_at).where(
+        CrawlRun.finished_at.is_(None)
+    )
+    if sites is None:
+        unfinished = unfinished.where(CrawlRun.spider == spider)
+    else:
+        ours = frozenset([sites] if isinstance(sites, str) else sites)
+    runs = []
+    for run_id, run_spider, arguments, started_at in session.execute(unfinished.order_by(CrawlRun.id)).all():
+        if sites is not None:  # few rows, and JSON tests differ between SQLite and PostgreSQL: decided here
+            recorded = run_sites(arguments)
+            if not (recorded & ours if recorded is not None else run_spider == spider):
+                continue
+        runs.append((run_id, started_at))
     for run_id, started_at in runs:
         last_fetch = session.scalar(select(func.max(Fetch.fetched_at)).where(Fetch.crawl_run_id == run_id))
         session.execute(
