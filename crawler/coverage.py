@@ -37,6 +37,13 @@ class Coverage:
             elif len(self.missing_samples[name]) < SAMPLE_URLS:
                 self.missing_samples[name].append(article.url)
 
+    def merge(self, other: Coverage) -> None:
+        self.articles += other.articles
+        for name in FIELDS:
+            self.present[name] += other.present[name]
+            room = SAMPLE_URLS - len(self.missing_samples[name])
+            self.missing_samples[name].extend(other.missing_samples[name][:room])
+
     def shares(self) -> dict[str, float]:
         return {name: round(self.present[name] / self.articles, 4) if self.articles else 1.0 for name in FIELDS}
 

@@ -10,6 +10,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from scrapy import Request
 
+# request meta of a list request (crawler.spiders.news), read by crawler.middlewares.incremental:
+# {"label", "page", "site", "source" (key), "newest", "oldest" (listed times on the page)}
+LIST_META = "caixun_list"
+
 
 def requested_url(request: Request) -> str:
     """The URL first asked for, before any redirect: page states and fetches are keyed on it."""
@@ -35,6 +39,7 @@ class FetchedPage:
     discovered_from: str  # the roll-API page or argument that led to this URL
     discovery: dict = field(default_factory=dict)  # e.g. the roll-API item (title, ctime, mtime, media_name)
     fetch_id: int | None = None  # the fetches row recorded for this response (provenance)
+    site: str | None = None  # the site the request belonged to (crawler.sites), for per-site counts
 
     def to_json(self) -> dict:
         """A JSON-safe dict (body base64, time ISO) for the spool; from_json reverses it."""
@@ -63,3 +68,4 @@ class FetchFailed:
     discovered_from: str | None = field(default=None, repr=False)
     discovery: dict = field(default_factory=dict, repr=False)
     fetch_id: int | None = field(default=None, repr=False)  # the fetches row, when a response was recorded
+    site: str | None = field(default=None, repr=False)

@@ -3,8 +3,10 @@
 Takes FetchedPage and FetchFailed items and stores them through crawler.ingest
 (extract, upsert, fetch row, page state). Counts outcomes under
 caixun/storage/<outcome> (crawler.ingest lists them), failures under
-caixun/fetch/failed and caixun/fetch/failed/<reason>, and field coverage
-(crawler.coverage).
+caixun/fetch/failed and caixun/fetch/failed/<reason>, each also per site
+(caixun/site/<site>/storage/<outcome>, caixun/site/<site>/fetch/failed), and
+field coverage per site (crawler.coverage): a site below the thresholds fails
+the run, named in the message.
 
 When the database is unreachable, pages go to the spool (crawler.spool) and are
 ingested on the next `python -m crawler run`; the run is marked failed
@@ -83,7 +85,7 @@ class ArticlePipeline:
         self.retry_seconds = retry_seconds
         self.thresholds = thresholds
         self.min_articles = min_articles
-        self.coverage = Coverage()
+        self.coverage: dict[str, Coverage] = {}  # site → its articles' field coverage
         self.database_down_at: float | None = None
         self.sandbox = sandbox or sandbox_from_settings(crawler.settings)
         self.sandbox_watch = LoopingCall(self._watch_sandbox)
@@ -127,6 +129,12 @@ class ArticlePipeline:
         extraction = await asyncio.wrap_future(self.sandbox.submit(as_page(item)))
         return stored_extraction(extraction)
 
+    def _count(self, site: str | None, key: str) -> None:
+        """caixun/<key>, and caixun/site/<site>/<key> when the item's site is known."""
+        self.stats.inc_value(f"caixun/{key}")
+        if site:
+            self.stats.inc_value(f"caixun/site/{site}/{key}")
+
     async def process_item(self, item):
         if isinstance(item, FetchFailed):
             self._store_failure(item)
@@ -135,20 +143,21 @@ class ArticlePipeline:
             return item
         extracted = await self._extract(item) if item.status == 200 else None
         failed = extracted is not None and extracted.outcome == "failed"
+        coverage = self.coverage.setdefault(item.site or "", Coverage())
         if extracted is not None and extracted.article is not None:
-            self.coverage.add(extracted.article)
+            coverage.add(extracted.article)
             if extracted.article.warnings:
                 logger.warning("%s: %s", item.url, "; ".join(extracted.article.warnings))
         elif extracted is not None and not failed:
-            self.coverage.add_missing(item.url)
+            coverage.add_missing(item.url)
         if failed:  # counted like a failed fetch, whether or not the database takes it
-            self.stats.inc_value("caixun/fetch/failed")
+            self._count(item.site, "fetch/failed")
             self.stats.inc_value(f"caixun/fetch/failed/{extracted.reason}")
             if extracted.detail:
                 logger.error("%s: extraction raised:\n%s", item.url, extracted.detail)
         outcome = self._store_page(item, extracted)
         if outcome != "failed":
-            self.stats.inc_value(f"caixun/storage/{outcome}")
+            self._count(item.site, f"storage/{outcome}")
         if extracted is not None and extracted.article is not None:
             self.stats.inc_value(f"caixun/extract/{extracted.article.extractor.split('@')[0]}")
             return extracted.article
@@ -182,7 +191,7 @@ class ArticlePipeline:
         return "spooled"
 
     def _store_failure(self, item: FetchFailed) -> None:
-        self.stats.inc_value("caixun/fetch/failed")
+        self._count(item.site, "fetch/failed")
         self.stats.inc_value(f"caixun/fetch/failed/{item.reason}")
         if item.reason == "banned":
             return  # never sent: the page keeps its state, and the next run (no watermark moved) finds it again
@@ -226,12 +235,27 @@ class ArticlePipeline:
         self.spool.close()
         if self.stats.get_value("caixun/failure/database"):
             self._report_outage()
-        record = self.coverage.as_record()
-        self.stats.set_value("caixun/coverage", record)
-        shortfalls = self.coverage.shortfalls(self.thresholds, self.min_articles)
-        if shortfalls:
-            message = "field coverage below thresholds (a template change?): " + "; ".join(shortfalls)
+        self.stats.set_value("caixun/coverage", coverage_record(self.coverage))
+        failing = []
+        for site, coverage in sorted(self.coverage.items()):
+            named = f" on {site}" if site and len(self.coverage) > 1 else ""
+            if shortfalls := coverage.shortfalls(self.thresholds, self.min_articles):
+                failing.append(f"field coverage below thresholds{named} (a template change?): " + "; ".join(shortfalls))
+            elif coverage.articles and coverage.articles < self.min_articles:
+                logger.info("coverage%s not judged: %d article(s), fewer than %d", named, coverage.articles,
+                            self.min_articles)  # fmt: skip
+        for message in failing:
             logger.error(message)
-            mark_run_failed(self.stats, "coverage", message)
-        elif self.coverage.articles and self.coverage.articles < self.min_articles:
-            logger.info("coverage not judged: %d article(s), fewer than %d", self.coverage.articles, self.min_articles)
+        if failing:
+            mark_run_failed(self.stats, "coverage", " | ".join(failing))
+
+
+def coverage_record(by_site: dict[str, Coverage]) -> dict:
+    """What crawl_runs.coverage stores: the run's coverage, and each site's when there are several."""
+    total = Coverage()
+    for coverage in by_site.values():
+        total.merge(coverage)
+    record = total.as_record()
+    if len(by_site) > 1:
+        record["sites"] = {site or "-": coverage.as_record() for site, coverage in sorted(by_site.items())}
+    return record

@@ -1,17 +1,19 @@
 """`python -m crawler run SPIDER`: one scheduled crawl, safe to start from cron every few minutes.
 
-In order: take the run lock for this spider and database (or exit 75 at once);
+In order: take the run locks of the sites this run crawls, on this database (or exit 75 at
+once: runs on the same sites exclude each other, runs on disjoint sites may overlap);
 check the database (exit 5 if unreachable); ingest pages spooled by earlier
 runs while the database was down; crawl incrementally (see
 crawler.middlewares.incremental), archiving responses as WARC under
-data/warc unless WARC_DIR is set; print one summary line; exit with the code
-from crawler.exitcodes.
+data/warc unless WARC_DIR is set; print one summary line per site (when there
+are several) and one for the run; exit with the code from crawler.exitcodes.
 
-Without max_pages or since, a run reads up to RUN_MAX_PAGES roll-API pages per
-channel; after the first finished run it stops at the watermark, well before.
+Without max_pages or since, a run reads up to RUN_MAX_PAGES list pages per
+source; after the first finished run it stops at the watermark, well before.
 
-Example crontab line (every 5 minutes; output appended to a log):
-  */5 * * * * cd /srv/caixun && .venv/bin/python -m crawler run sina_finance >> data/cron.log 2>&1
+Example crontab lines (every 5 minutes; output appended to a log):
+  */5 * * * * cd /srv/caixun && .venv/bin/python -m crawler run news >> data/cron.log 2>&1
+  */5 * * * * cd /srv/caixun && .venv/bin/python -m crawler run news -a sites=sina >> data/sina.log 2>&1
 """
 
 from __future__ import annotations
@@ -110,40 +112,66 @@ def ingest_spool(store: CrawlStore, spool: Spool, sandbox: Sandbox | None = None
     return done
 
 
-def summary_line(spider: str, stats: dict, code: int, seconds: float) -> str:
-    def n(key: str) -> int:
-        return int(stats.get(key) or 0)
+def _counts(stats: dict, prefix: str, banned: str) -> str:
+    """The outcome counts under `prefix` ("caixun/" or "caixun/site/<site>/") and what was read."""
 
-    skipped, not_modified = n("caixun/incremental/skipped"), n("caixun/storage/not_modified")
-    lost = n("caixun/storage/lost")
-    unchanged = n("caixun/storage/unchanged") + skipped + not_modified
-    run = stats.get("caixun/crawl_run_id")
+    def n(key: str) -> int:
+        return int(stats.get(prefix + key) or 0)
+
+    skipped, not_modified = n("incremental/skipped"), n("storage/not_modified")
+    lost = n("storage/lost")
+    unchanged = n("storage/unchanged") + skipped + not_modified
     parts = [
-        f"new {n('caixun/storage/inserted')}",
-        f"updated {n('caixun/storage/updated')}",
+        f"new {n('storage/inserted')}",
+        f"updated {n('storage/updated')}",
         f"unchanged {unchanged} ({skipped} not fetched again, {not_modified} not modified)",
-        f"removed {n('caixun/storage/removed')}",
-        f"not articles {n('caixun/storage/not_article')}",
-        f"failed {n('caixun/fetch/failed')}",
-        f"spooled {n('caixun/storage/spooled')}" + (f" ({lost} could not be spooled)" if lost else ""),
-        f"banned {'yes' if stats.get('finish_reason') == 'banned' else 'no'}",
+        f"removed {n('storage/removed')}",
+        f"not articles {n('storage/not_article')}",
+        f"failed {n('fetch/failed')}",
+        f"spooled {n('storage/spooled')}" + (f" ({lost} could not be spooled)" if lost else ""),
+        f"banned {banned}",
     ]
-    fetched = f"{n('caixun/fetch/article_pages')} article pages fetched, {n('caixun/roll/pages')} roll-API pages read"
-    malformed = n("caixun/discover/skipped/bad_item") + n("caixun/discover/bad_time") + n("caixun/discover/capped")
+    lists = [f"{n('roll/pages')} roll-API pages"] if n("roll/pages") or not n("list/pages") else []
+    lists += [f"{n('list/pages')} list pages"] if n("list/pages") else []
+    return f"{', '.join(parts)}; {n('fetch/article_pages')} article pages fetched, {' and '.join(lists)} read"
+
+
+def summary_sites(stats: dict) -> list[str]:
+    """The sites a run's stats count anything for (caixun/site/<site>/…) or banned, sorted."""
+    sites = {key.split("/")[2] for key in stats if key.startswith("caixun/site/")}
+    return sorted(sites | set(stats.get("caixun/ban/sites") or ()))
+
+
+def summary_lines(spider: str, stats: dict, code: int, seconds: float) -> list[str]:
+    """One line per site when the run crawled several, then the run's line (its totals)."""
+    run = stats.get("caixun/crawl_run_id")
+    head = f"{spider} run {run if run is not None else '-'}"
+    banned_sites = set(stats.get("caixun/ban/sites") or ())
+    lines = []
+    sites = summary_sites(stats)
+    if len(sites) > 1:
+        for site in sites:
+            banned = f"yes ({stats.get(f'caixun/ban/{site}/reason')})" if site in banned_sites else "no"
+            lines.append(f"{head} site {site}: {_counts(stats, f'caixun/site/{site}/', banned)}")
+    if banned_sites:
+        banned = f"yes ({', '.join(sorted(banned_sites))})"
+    else:
+        banned = "yes" if stats.get("finish_reason") == "banned" else "no"
+    counts = _counts(stats, "caixun/", banned)
+    malformed = sum(int(stats.get(k) or 0) for k in ("caixun/discover/skipped/bad_item", "caixun/discover/bad_time",
+                                                      "caixun/discover/capped"))  # fmt: skip
     if malformed:  # the details are in the warning lines and the stats
-        fetched += f" ({malformed} malformed or excess list entries)"
+        counts += f" ({malformed} malformed or excess list entries)"
     failure = stats.get("caixun/run_failed")
-    return (
-        f"{spider} run {run if run is not None else '-'}: {', '.join(parts)}; {fetched}; {seconds:.1f} s; "
-        f"exit {code}" + (f" ({failure})" if failure else "")
-    )
+    lines.append(f"{head}: {counts}; {seconds:.1f} s; exit {code}" + (f" ({failure})" if failure else ""))
+    return lines
 
 
 def check_folders(settings, database_url: str, lock: RunLock) -> None:
     """Every folder the run writes, before it takes the lock or crawls: FolderNotWritable names the first that fails."""
     writable_database(database_url)
-    if lock.path is not None:
-        writable_folder(lock.path.parent, "run lock", "CAIXUN_LOCK_DIR")
+    if lock.folder is not None:
+        writable_folder(lock.folder, "run lock", "CAIXUN_LOCK_DIR")
     writable_folder(settings.get("CAIXUN_SPOOL_DIR") or DEFAULT_SPOOL_DIR, "spool", "CAIXUN_SPOOL_DIR")
     writable_folder(settings.get("WARC_DIR"), "WARC", "WARC_DIR")
 
@@ -169,6 +197,12 @@ def main(args: argparse.Namespace) -> int:
     if args.spider not in process.spider_loader.list():
         logger.error("no spider %r; there are: %s", args.spider, ", ".join(process.spider_loader.list()))
         return exitcodes.USAGE
+    try:  # the run's locks: the sites it crawls (crawler.spiders.news), else the spider's name
+        planned = getattr(process.spider_loader.load(args.spider), "planned_sites", None)
+        lock_names = planned(**spider_args) if planned else [args.spider]
+    except (TypeError, ValueError) as exc:
+        logger.error("%s: %s", args.spider, exc)
+        return exitcodes.USAGE
     try:
         database_url = resolve_database_url(settings.get("DATABASE_URL") or None)
     except DatabaseURLError as exc:
@@ -176,13 +210,13 @@ def main(args: argparse.Namespace) -> int:
         return exitcodes.USAGE
     shown = mask_url(database_url)
     timeout = settings.getfloat("CAIXUN_DATABASE_TIMEOUT", DEFAULT_DATABASE_TIMEOUT)
-    lock = RunLock(args.spider, database_url, settings.get("CAIXUN_LOCK_DIR") or None, timeout=timeout)
+    lock = RunLock(lock_names, database_url, settings.get("CAIXUN_LOCK_DIR") or None, timeout=timeout)
     try:
         check_folders(settings, database_url, lock)
         if not lock.acquire():
             holder = lock.holder()
             print(
-                f"{args.spider} is already running on {shown} ({lock.where}"
+                f"{args.spider}: a run on {lock.blocked} is already running on {shown} ({lock.where}"
                 + (f", held by pid {holder}" if holder else "") + "): this run exits without crawling",
                 file=sys.stderr,
             )
@@ -201,7 +235,7 @@ def main(args: argparse.Namespace) -> int:
             with sandbox_from_settings(settings, workers=1) as sandbox:  # under this run's -s limits too
                 ingested = ingest_spool(store, Spool(settings.get("CAIXUN_SPOOL_DIR") or None), sandbox)
             with store.sessions.begin() as session:
-                abandoned = finish_abandoned_runs(session, args.spider, datetime.now(timezone.utc))
+                abandoned = finish_abandoned_runs(session, args.spider, datetime.now(timezone.utc), sites=lock.names)
             store.close()
         except OutdatedSchema as exc:  # a decision for the operator, not an outage
             logger.error("%s", exc)
@@ -225,5 +259,5 @@ def main(args: argparse.Namespace) -> int:
             return startup.exit_code
         stats = crawler.stats.get_stats()
         code = exitcodes.exit_code_for(stats.get("finish_reason"), stats)
-        print(summary_line(args.spider, stats, code, time.monotonic() - started), flush=True)
+        print("\n".join(summary_lines(args.spider, stats, code, time.monotonic() - started)), flush=True)
         return code

@@ -27,7 +27,7 @@ def test_the_run_and_every_fetch_are_recorded(replay_warc, tmp_path):  # noqa: F
         [run] = session.scalars(select(CrawlRun)).all()
         fetches = session.scalars(select(Fetch)).all()
         articles = {a.id: a for a in session.scalars(select(StoredArticle))}
-    assert run.spider == "sina_finance" and run.arguments == {"channels": "153:2516", "max_pages": "1"}
+    assert run.spider == "sina_finance" and run.arguments == {"channels": "153:2516", "max_pages": "1", "crawl_sites": ["sina"]}
     assert run.finish_reason == "finished" and run.exit_status == 0 and run.finished_at >= run.started_at
     assert run.stats["caixun/storage/inserted"] == len(LISTED)
     by_url = {f.final_url: f for f in fetches}

@@ -239,7 +239,7 @@ def _overlapping_runs(tmp_path: Path, local_server, database_url: str) -> None:
         second = run_crawler(*_run_args(tmp_path, database_url), env=site.env())
         took = time.monotonic() - started
         assert second.returncode == exitcodes.ALREADY_RUNNING, second.stderr[-3000:]
-        assert "sina_finance is already running on" in second.stderr
+        assert "sina_finance: a run on sina is already running on" in second.stderr
         assert "Spider opened" not in second.stderr and not second.stdout
         assert took < 20, took  # at once: no waiting for the lock, no crawl
         assert first.poll() is None, "the first run should still be crawling"
@@ -267,7 +267,7 @@ def test_the_lock_is_per_database(tmp_path, local_server):
     site = SinaSite(local_server, delay=0.5)
     first = start_crawler(*_run_args(tmp_path, f"sqlite:///{tmp_path / 'one.db'}", *ONE_AT_A_TIME), env=site.env())
     try:
-        _wait_for(lambda: (tmp_path / "one.db.sina_finance.lock").exists(), 60, "the first run's lock")
+        _wait_for(lambda: (tmp_path / "one.db.crawl-sina.lock").exists(), 60, "the first run's lock")
         site.delay = 0
         other = run_crawler(*_run_args(tmp_path / "b", f"sqlite:///{tmp_path / 'two.db'}"), env=site.env())
         assert other.returncode == 0, other.stderr[-3000:]

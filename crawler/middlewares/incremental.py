@@ -1,29 +1,31 @@
 """IncrementalMiddleware: a scheduled crawl fetches only what is new, changed or failed before.
 
-Spider middleware over the roll-API callbacks' output:
-- an article already stored is not requested again unless the roll API's
-  mtime for it is newer than when it was fetched (stat
+Spider middleware over the list callbacks' output (any site, any source kind):
+- an article already stored is not requested again unless its listed time
+  (the roll API's mtime, a feed's pubDate, a sitemap's lastmod, …) is newer
+  than the one it was fetched under (stat
   caixun/incremental/skipped); a changed one is re-requested with
   If-None-Match / If-Modified-Since from its last answer
   (caixun/incremental/revalidated), and a 304 leaves the article as it is;
-- paging stops at the first page that reaches a channel's watermark: the
-  newest item of the last sweep that finished (caixun/incremental/caught_up).
-  A sweep that is interrupted (SIGKILL, ban, shutdown) moves no watermark, so
-  the next run pages down to where the last finished sweep began again. A
-  watermark later than our clock (plus CAIXUN_LIST_TIME_SKEW) or than the
-  channel's newest listed item is not trusted: the run sweeps up to max_pages
-  and sets it afresh, down if need be (caixun/incremental/watermark_reset);
-- at start, pages whose last fetch failed or gave no article are requested
-  again, up to CAIXUN_RETRY_FAILED_RUNS runs in a row
+- paging stops at the first page that reaches a list's watermark: the
+  newest item of the last sweep that finished, kept per (site, source key)
+  (caixun/incremental/caught_up). A sweep that is interrupted (SIGKILL,
+  shutdown, or a ban of its site) moves no watermark, so the next run pages
+  down to where the last finished sweep began again. A watermark later than
+  our clock (plus CAIXUN_LIST_TIME_SKEW) or than the list's newest item is
+  not trusted: the run sweeps up to max_pages and sets it afresh, down if need
+  be (caixun/incremental/watermark_reset);
+- at start, pages of the run's sites whose last fetch failed or gave no
+  article are requested again, up to CAIXUN_RETRY_FAILED_RUNS runs in a row
   (caixun/incremental/retried); after that they are left alone, also when
-  the roll API lists them again (caixun/incremental/given_up).
+  a list names them again (caixun/incremental/given_up).
 
 Settings read:
   CAIXUN_INCREMENTAL          False fetches everything discovered (default True)
   CAIXUN_RETRY_FAILED_RUNS    runs in a row a failed page is retried (default 3)
   CAIXUN_LIST_TIME_SKEW       seconds a listed time may lie ahead of our clock (default 3600)
-Request meta read: caixun_roll ({"channel", "page", "site", "source", "newest", "oldest"}, set by the
-spider): a channel's watermark is stored under its site and source key (storage.crawlstate).
+Request meta read: caixun_list ({"label", "page", "site", "source", "newest", "oldest"}, set by
+crawler.spiders.news): a list's watermark is stored under its site and source key (storage.crawlstate).
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 
-from crawler.items import listed_at
+from crawler.items import LIST_META, listed_at
 from crawler.listing import list_time_skew
+from crawler.sites import SITE_META, site_of
 from crawler.store import UNREACHABLE, CrawlStore
 from storage.crawlstate import KnownPage, known_pages, pages_to_retry, set_watermark, watermark
 
@@ -66,11 +69,12 @@ class IncrementalMiddleware:
         self.stats = crawler.stats
         self.store = store
         self.retry_runs = retry_runs
-        self.newest: dict[str, datetime] = {}  # channel → newest ctime on its first page this run
-        self.watermarks: dict[str, datetime | None] = {}
-        self.sources: dict[str, tuple[str, str]] = {}  # channel → (site, source key) its watermark is kept under
-        self.reached: set[str] = set()  # channels whose paging came down to their watermark
-        self.reset: set[str] = set()  # channels whose stored watermark was not trusted this run
+        # lists are keyed (site, source key), as their watermarks are stored
+        self.newest: dict[tuple[str, str], datetime] = {}  # list → newest listed time on its first page this run
+        self.watermarks: dict[tuple[str, str], datetime | None] = {}
+        self.labels: dict[tuple[str, str], str] = {}  # list → its name in log lines ("roll channel 153:2516")
+        self.reached: set[tuple[str, str]] = set()  # lists whose paging came down to their watermark
+        self.reset: set[tuple[str, str]] = set()  # lists whose stored watermark was not trusted this run
         self.skew = skew
 
     @classmethod
@@ -91,6 +95,9 @@ class IncrementalMiddleware:
         if hasattr(spider, "article_request"):
             with self.store.sessions() as session:  # before this run records failures of its own
                 urls = pages_to_retry(session, self.retry_runs)
+            sites = getattr(spider, "crawl_sites", None)
+            if sites is not None:  # another run's sites are that run's business
+                urls = [url for url in urls if site_of(url) in sites]
         async for request in start:
             yield request
         for url in urls:
@@ -100,27 +107,27 @@ class IncrementalMiddleware:
             logger.info("retrying %d page(s) whose last fetch failed", len(urls))
 
     def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterable[Any]:
-        roll = response.meta.get("caixun_roll")
-        if roll is None:
+        listed = response.meta.get(LIST_META)
+        if listed is None:
             yield from result
             return
-        yield from self._roll_output(roll, list(result))  # one roll page: 50 requests at most
+        yield from self._list_output(listed, list(result))  # one list page: CAIXUN_MAX_LIST_ITEMS requests at most
 
     async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        roll = response.meta.get("caixun_roll")
-        if roll is None:
+        listed = response.meta.get(LIST_META)
+        if listed is None:
             async for item in result:
                 yield item
             return
-        for item in self._roll_output(roll, [item async for item in result]):
+        for item in self._list_output(listed, [item async for item in result]):
             yield item
 
-    def _roll_output(self, roll: dict, output: list[Any]) -> Iterable[Any]:
+    def _list_output(self, listed: dict, output: list[Any]) -> Iterable[Any]:
         articles = {id(o): o for o in output if isinstance(o, Request) and "discovery" in o.cb_kwargs}
         try:
             with self.store.sessions() as session:
                 known = known_pages(session, (r.url for r in articles.values()))
-                reached = self._reached_watermark(session, roll)
+                reached = self._reached_watermark(session, listed)
         except UNREACHABLE as exc:  # fetch everything: the pipeline spools it
             logger.error("crawl state unreadable, the database is unreachable: %s", getattr(exc, "orig", None) or exc)
             known, reached = {}, False
@@ -131,11 +138,12 @@ class IncrementalMiddleware:
                 request = self._article(item, known.get(item.url))
                 if request is not None:
                     yield request
-            elif item.meta.get("caixun_roll") and reached:
+            elif reached and _same_list(item.meta.get(LIST_META), listed):  # the next page of this list
                 self.stats.inc_value("caixun/incremental/caught_up")
+                key = (listed["site"], listed["source"])
                 logger.info(
-                    "roll channel %s page %d reaches the last finished sweep (%s): paging stops",
-                    roll["channel"], roll["page"], self.watermarks[roll["channel"]].isoformat(),
+                    "%s page %d reaches the last finished sweep (%s): paging stops",
+                    self.labels[key], listed["page"], self.watermarks[key].isoformat(),
                 )  # fmt: skip
             else:
                 yield item
@@ -152,28 +160,30 @@ class IncrementalMiddleware:
             fetched_under = None  # stored by a release that trusted a future mtime: it would hide every change
         if listed is None or (fetched_under is not None and listed <= fetched_under):
             self.stats.inc_value("caixun/incremental/skipped")
+            if site := request.meta.get(SITE_META):
+                self.stats.inc_value(f"caixun/site/{site}/incremental/skipped")
             return None
         self.stats.inc_value("caixun/incremental/revalidated")
         return request.replace(headers={**request.headers.to_unicode_dict(), **conditional_headers(known)})
 
-    def _reached_watermark(self, session, roll: dict) -> bool:
-        channel = roll["channel"]
-        if channel not in self.watermarks:
-            self.sources[channel] = (roll["site"], roll["source"])
-            stored = watermark(session, *self.sources[channel])
-            self.watermarks[channel] = self._trusted(channel, stored, self._now() + self.skew, "our clock")
-        if roll["page"] == 1 and roll.get("newest"):
-            self.newest[channel] = roll["newest"]
-            self.watermarks[channel] = self._trusted(
-                channel, self.watermarks[channel], roll["newest"], "the channel's newest listed item"
+    def _reached_watermark(self, session, listed: dict) -> bool:
+        key = (listed["site"], listed["source"])
+        if key not in self.watermarks:
+            self.labels[key] = _label(listed)
+            stored = watermark(session, *key)
+            self.watermarks[key] = self._trusted(key, stored, self._now() + self.skew, "our clock")
+        if listed["page"] == 1 and listed.get("newest"):
+            self.newest[key] = listed["newest"]
+            self.watermarks[key] = self._trusted(
+                key, self.watermarks[key], listed["newest"], "the channel's newest listed item"
             )
-        mark = self.watermarks[channel]
-        if mark is not None and roll.get("oldest") is not None and roll["oldest"] <= mark:
-            self.reached.add(channel)
+        mark = self.watermarks[key]
+        if mark is not None and listed.get("oldest") is not None and listed["oldest"] <= mark:
+            self.reached.add(key)
             return True
         return False
 
-    def _trusted(self, channel: str, mark: datetime | None, limit: datetime, what: str) -> datetime | None:
+    def _trusted(self, key: tuple[str, str], mark: datetime | None, limit: datetime, what: str) -> datetime | None:
         """The watermark, or None when it lies past `limit`: a watermark later than our clock or than the
         feed's newest item cannot come from a sound sweep (a bad listed time, an item since withdrawn), and
         trusting it would stop every sweep at page 1. This run then sweeps as a first run does (max_pages)
@@ -181,10 +191,10 @@ class IncrementalMiddleware:
         if mark is None or mark <= limit:
             return mark
         self.stats.inc_value("caixun/incremental/watermark_reset")
-        self.reset.add(channel)
+        self.reset.add(key)
         logger.warning(
-            "roll channel %s: the watermark %s is later than %s (%s): ignored; this run sweeps up to max_pages "
-            "and resets it", channel, mark.isoformat(), what, limit.isoformat(),
+            "%s: the watermark %s is later than %s (%s): ignored; this run sweeps up to max_pages "
+            "and resets it", self.labels[key], mark.isoformat(), what, limit.isoformat(),
         )  # fmt: skip
         return None
 
@@ -194,24 +204,35 @@ class IncrementalMiddleware:
 
     def spider_closed(self, spider, reason: str) -> None:
         if reason != "finished":
-            logger.info("the crawl ended by %r: no roll watermark moves, the next run sweeps again", reason)
+            logger.info("the crawl ended by %r: no watermark moves, the next run sweeps again", reason)
             return
         if self.stats.get_value("caixun/failure/database"):
             # failures during the outage went unrecorded: only a new sweep finds those pages again
-            logger.info("the database was unreachable during the run: no roll watermark moves")
+            logger.info("the database was unreachable during the run: no watermark moves")
             return
-        failed = getattr(spider, "failed_channels", {})
-        for channel in self.newest.keys() - self.reached - failed.keys():
-            if self.watermarks.get(channel) is not None:  # max_pages or since ended paging above it
+        failed = getattr(spider, "failed_sources", {})
+        banned = set(self.stats.get_value("caixun/ban/sites") or ())  # their sweeps were cut short
+        finished = {key for key in self.newest if key not in failed and key[0] not in banned}
+        for key in sorted(finished - self.reached):
+            if self.watermarks.get(key) is not None:  # max_pages or since ended paging above it
                 self.stats.inc_value("caixun/incremental/gap")
                 logger.warning(
-                    "roll channel %s: paging ended before the last finished sweep (%s); items listed between "
-                    "are not fetched: give a larger max_pages", channel, self.watermarks[channel].isoformat(),
+                    "%s: paging ended before the last finished sweep (%s); items listed between "
+                    "are not fetched: give a larger max_pages", self.labels[key], self.watermarks[key].isoformat(),
                 )  # fmt: skip
         try:
             with self.store.sessions.begin() as session:
-                for channel, newest in self.newest.items():
-                    if channel not in failed:
-                        set_watermark(session, *self.sources[channel], newest, datetime.now(timezone.utc))
+                for key in finished:
+                    set_watermark(session, *key, self.newest[key], datetime.now(timezone.utc))
         except UNREACHABLE as exc:  # the database is gone again; the next run just sweeps further
-            logger.warning("could not save the roll watermarks: %s", exc)
+            logger.warning("could not save the watermarks: %s", exc)
+
+
+def _same_list(meta: dict | None, listed: dict) -> bool:
+    return meta is not None and (meta["site"], meta["source"]) == (listed["site"], listed["source"])
+
+
+def _label(listed: dict) -> str:
+    """A list's name in log lines: "roll channel 153:2516" for Sina's roll API, as it always was."""
+    label = listed.get("label") or f"{listed['site']} {listed['source']}"
+    return "roll channel " + label.removeprefix("roll API ") if label.startswith("roll API ") else label

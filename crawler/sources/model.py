@@ -28,6 +28,24 @@ class ListedItem:
     title: str | None
     listed_at: datetime | None  # the listed modification or publication time (mtime, lastmod, pubDate, showTime), UTC
     source_key: str
+    meta: tuple[tuple[str, object], ...] = ()  # the source's own view of the item, kept as the discovery record
+    placed_at: datetime | None = None  # when the item entered the list, where that differs (the roll API's ctime)
+
+    @property
+    def position(self) -> datetime | None:
+        """The time that orders the list: what `since` and watermarks compare."""
+        return self.placed_at or self.listed_at
+
+    def discovery(self) -> dict:
+        """What the fetch records as its discovery (fetches.discovery); crawler.items.listed_at reads it back."""
+        if self.meta:
+            return dict(self.meta)
+        return {
+            "url": self.url,
+            "title": self.title,
+            "listed_at": self.listed_at.isoformat() if self.listed_at else None,
+            "source": self.source_key,
+        }
 
 
 @dataclass
@@ -40,15 +58,20 @@ class ListPage:
     skipped: int = 0  # entries the source's skip rule leaves out (yicai's paid items)
     not_article: int = 0  # HtmlList links not matching the site's article_urls
     capped: int = 0  # entries past max_items, not read
-    problems: list[str] = field(default_factory=list)  # why each bad item or time, for the log
+    item_problems: list[str] = field(default_factory=list)  # why each bad item, for the log
+    time_problems: list[str] = field(default_factory=list)  # why each bad time
+
+    @property
+    def problems(self) -> list[str]:
+        return self.item_problems + self.time_problems
 
     def bad_item(self, why: str) -> None:
         self.bad_items += 1
-        self.problems.append(why)
+        self.item_problems.append(why)
 
     def bad_time(self, why: str) -> None:
         self.bad_times += 1
-        self.problems.append(why)
+        self.time_problems.append(why)
 
 
 def clean_text(value: object) -> str | None:

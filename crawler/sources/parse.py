@@ -68,12 +68,17 @@ def _parse_roll(body: bytes | str, url: str, *, max_items: int, now: datetime, s
     except RollApiError as exc:
         raise SourceError(str(exc)) from None
     key = RollApi.channel_key(pageid, lid)
+    # mtime says an item changed; ctime orders the channel (since, watermarks)
     page = ListPage(
-        items=[ListedItem(i.url, i.title, i.mtime or i.ctime, key) for i in listed.items],
+        items=[
+            ListedItem(i.url, i.title, i.mtime or i.ctime, key, tuple(i.as_meta().items()), placed_at=i.ctime)
+            for i in listed.items
+        ],
         bad_items=len(listed.bad_items),
         bad_times=len(listed.bad_times),
         capped=listed.capped,
-        problems=listed.bad_items + listed.bad_times,
+        item_problems=list(listed.bad_items),
+        time_problems=list(listed.bad_times),
     )
     if listed.items or listed.bad_items:
         page.next_url = roll_api_url(pageid, lid, number + 1, url.split("?", 1)[0])
