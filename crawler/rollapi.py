@@ -13,20 +13,6 @@ PAGE_SIZE = 50  # the API clamps larger values to 50
 MAX_TEXT = 1000  # characters kept of a title, intro or media name
 MAX_ITEMS = 500  # entries read from one answer (CAIXUN_MAX_LIST_ITEMS): Sina sends 50; more is not a roll page
 
-# pageid:lid pairs of the finance channels
-DEFAULT_CHANNELS: tuple[tuple[int, int], ...] = (
-    (153, 2516),  # 财经
-    (153, 2517),  # 股市
-    (153, 2518),  # 美股
-    (384, 2519),  # 财经 (finance roll)
-    (384, 2671),  # 股市
-    (384, 2672),  # 美股
-    (384, 2673),  # 中国概念股
-    (384, 2674),  # 港股
-    (384, 2675),  # 研究报告
-    (384, 2676),  # 全球市场
-)
-
 
 class RollApiError(ValueError):
     """The roll API answered, but not with a usable page."""

@@ -4,7 +4,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from crawler.rollapi import (
-    DEFAULT_CHANNELS,
     RollApiError,
     parse_channels,
     parse_roll_page,
@@ -18,13 +17,6 @@ GOOD_URL = "https://finance.sina.com.cn/a/doc-iabcdefg1234567.shtml"
 
 def test_request_url_is_exactly_the_documented_form():
     assert roll_api_url(153, 2516, 3) == "https://feed.mix.sina.com.cn/api/roll/get?pageid=153&lid=2516&num=50&page=3"
-
-
-def test_default_channels_are_the_finance_channels():
-    assert DEFAULT_CHANNELS == (
-        (153, 2516), (153, 2517), (153, 2518),
-        (384, 2519), (384, 2671), (384, 2672), (384, 2673), (384, 2674), (384, 2675), (384, 2676),
-    )  # fmt: skip
 
 
 def test_times_as_integers_and_strings():

@@ -251,8 +251,10 @@ class NewsSpider(scrapy.Spider):
         except SourceError:
             if not sweep.user_feed:
                 raise
-        # a named feed may be a sitemap (or a sitemap index) instead
-        return parse(Sitemap(sweep.source.url), response.body, response.url, article_urls, **checks)
+        try:  # a named feed may be a sitemap (or a sitemap index) instead
+            return parse(Sitemap(sweep.source.url), response.body, response.url, article_urls, **checks)
+        except SourceError as exc:
+            raise SourceError(f"neither an RSS/Atom feed nor a sitemap ({exc})") from None
 
     def parse_list(self, response: Response, sweep: Sweep, page: int) -> Iterator[scrapy.Request]:
         stats = self.crawler.stats
@@ -329,12 +331,12 @@ class NewsSpider(scrapy.Spider):
         stats = self.crawler.stats
         roll_only = all(s.roll for s in self.sweeps)  # Sina's words for Sina's lists
         noun, unit = ("roll-API page", "channel") if roll_only else ("list page", "source")
+        reasons = "; ".join(f"{_short(labels.get(key, key[1]))}: {why}" for key, why in failed.items())
         if not (stats.get_value("caixun/roll/pages") or stats.get_value("caixun/list/pages")):
-            message = f"no {noun} could be read for {len(self.sweeps)} {unit}(s): check the network"
+            message = (f"no {noun} could be read for {len(self.sweeps)} {unit}(s): check the network, "
+                       f"or whether an endpoint moved ({reasons})")  # fmt: skip
         else:
-            message = f"no articles from {unit}(s) that always list some: " + "; ".join(
-                f"{_short(labels.get(key, key[1]))}: {why}" for key, why in failed.items()
-            )
+            message = f"no articles from {unit}(s) that always list some: {reasons}"
         self.logger.error(message)
         mark_run_failed(stats, "discovery", message)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from extractors.boilerplate import Family
 from extractors.rules import Layout, SiteRule
-from extractors.sources import RollApi
+from extractors.sources import Politeness, RollApi
 
 # Inside the body container, never article (SINA.md §5).
 _COMMON_DROP = (
@@ -184,13 +184,22 @@ RULE = SiteRule(
         "live": r"^https?://[\w.-]+\.sina\.(?:com\.)?cn/7x24/|^https?://zhibo\.sina\.com\.cn/",
     },
     boilerplate=(BOILERPLATE_PROMOS, BOILERPLATE_DISCLAIMER),
-    # the finance channels crawler/spiders/sina_finance.py sweeps (crawler.rollapi.DEFAULT_CHANNELS), pageid:lid
+    politeness=Politeness(headers=(("Referer", "https://finance.sina.com.cn/roll/"),)),  # as a reader of the roll page
+    # the finance channels the news spider (and its alias sina_finance) sweeps, pageid:lid
     sources=(
         RollApi(
             channels=(
-                (153, 2516), (153, 2517), (153, 2518),
-                (384, 2519), (384, 2671), (384, 2672), (384, 2673), (384, 2674), (384, 2675), (384, 2676),
-            )  # fmt: skip
+                (153, 2516),  # 财经
+                (153, 2517),  # 股市
+                (153, 2518),  # 美股
+                (384, 2519),  # 财经 (finance roll)
+                (384, 2671),  # 股市
+                (384, 2672),  # 美股
+                (384, 2673),  # 中国概念股
+                (384, 2674),  # 港股
+                (384, 2675),  # 研究报告
+                (384, 2676),  # 全球市场
+            )
         ),
     ),
 )
