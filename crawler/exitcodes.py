@@ -1,14 +1,14 @@
 """Exit codes of `scrapy crawl` and `python -m crawler run`, and how a finished crawl maps to one.
 
   0   finished (or stopped by a CLOSESPIDER_* limit)
-  1   failed: bad settings, no roll-API answer where a channel normally has items, a shutdown, …
+  1   failed: bad settings, a source whose first list page gave nothing (it always lists some), a shutdown, …
   2   usage: bad command line or spider arguments
   3   banned by a site (HTTP 456 or its ban page): the summary names which; the other sites
       finished. Back off before the next run
   4   field coverage below the thresholds: the site's template probably changed
   5   the database was unreachable (pages fetched meanwhile are in the spool, or counted as lost)
   73  a folder or file the crawl must write cannot be written (EX_CANTCREAT); the message names it
-  75  another run of this spider on this database is still going (EX_TEMPFAIL): nothing done
+  75  another run on one of the same sites and database is still going (EX_TEMPFAIL): nothing done
 
 Components mark a run failed with crawler.store.mark_run_failed(stats, kind, message),
 which sets caixun/failure/<kind>; the worst kind decides the code.

@@ -45,8 +45,9 @@ def sites_named(names: str | None) -> list[SiteRule]:
     return [known[n] for n in dict.fromkeys(wanted)]
 
 
-def download_slots(rules: list[SiteRule]) -> dict[str, dict]:
-    """DOWNLOAD_SLOTS entries for the sites' declared delay and concurrency (slot = site name)."""
+def download_slots(rules: list[SiteRule], given: dict | None = None) -> dict[str, dict]:
+    """DOWNLOAD_SLOTS entries for the sites' declared delay and concurrency (slot = site name);
+    a slot in `given` (the user's DOWNLOAD_SLOTS) replaces the site's entry."""
     slots = {}
     for rule in rules:
         entry = {}
@@ -56,7 +57,7 @@ def download_slots(rules: list[SiteRule]) -> dict[str, dict]:
             entry["concurrency"] = rule.politeness.concurrency
         if entry:
             slots[rule.name] = entry
-    return slots
+    return {**slots, **(given or {})}
 
 
 __all__ = ["SITE_META", "crawlable_sites", "download_slots", "rule_named", "site_of", "sites_named"]

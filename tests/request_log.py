@@ -30,6 +30,7 @@ class RequestLog:
             "headers": {k.decode().lower(): b", ".join(v).decode() for k, v in request.headers.items()},
             "body": base64.b64encode(request.body or b"").decode(),
             "slot": request.meta.get("download_slot"),
+            "fixed_delay": request.meta.get("autothrottle_dont_adjust_delay", False),
         }
         with open(self.path, "a", encoding="utf-8") as stream:
             stream.write(json.dumps(record) + "\n")

@@ -271,7 +271,8 @@ def test_each_site_is_asked_the_way_it_declares(tmp_path):
     database_url = f"sqlite:///{tmp_path / 'ask.db'}"
     middlewares = {**settings.DOWNLOADER_MIDDLEWARES, "tests.request_log.RequestLog": 940}  # -s replaces the dict
     result = _run_news(tmp_path, _site_archive(tmp_path / "ask.warc.gz"), database_url,
-                       "-s", f"DOWNLOADER_MIDDLEWARES={json.dumps(middlewares)}", "-s", f"REQUEST_LOG={log}")  # fmt: skip
+                       "-s", f"DOWNLOADER_MIDDLEWARES={json.dumps(middlewares)}", "-s", f"REQUEST_LOG={log}",
+                       "-s", 'DOWNLOAD_SLOTS={"stcn": {"delay": 0, "concurrency": 1}}')  # fmt: skip
     assert result.returncode == exitcodes.OK, result.stderr[-3000:]
     asked = request_log.read(log)
     [paper] = asked[first_url(rule_named("thepaper").sources[0])]
@@ -286,6 +287,8 @@ def test_each_site_is_asked_the_way_it_declares(tmp_path):
     first_lists = [asked[first_url(rule_named(site).sources[0])][0] for site in ("netease", "stcn", "thepaper", "qq", "ifeng")]
     assert not any("referer" in r["headers"] for r in first_lists)  # Sina's header stays Sina's
     assert all(r["slot"] == rule_for(r["url"]).name for r in others)
+    # a slot given a delay keeps it: AutoThrottle leaves stcn's pace alone, and only stcn's
+    assert all(r["fixed_delay"] == (r["slot"] == "stcn") for r in sina + others)
 
 
 # --- paging, watermarks and since on a JSON list ----------------------------------------------------------

@@ -143,9 +143,9 @@ class NewsSpider(scrapy.Spider):
     def update_settings(cls, settings) -> None:
         """The sites' own delay and concurrency as DOWNLOAD_SLOTS entries; the user's entries win."""
         super().update_settings(settings)
-        ours = download_slots(list(all_rules()))
+        slots = download_slots(list(all_rules()), settings.getdict("DOWNLOAD_SLOTS"))
         priority = max(settings.getpriority("DOWNLOAD_SLOTS") or 0, SETTINGS_PRIORITIES["spider"])
-        settings.set("DOWNLOAD_SLOTS", {**ours, **settings.getdict("DOWNLOAD_SLOTS")}, priority=priority)
+        settings.set("DOWNLOAD_SLOTS", slots, priority=priority)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
