@@ -36,8 +36,8 @@ class FetchedPage:
     headers: dict[str, str] = field(repr=False)
     body: bytes = field(repr=False)  # kept out of log lines
     fetched_at: datetime
-    discovered_from: str  # the roll-API page or argument that led to this URL
-    discovery: dict = field(default_factory=dict)  # e.g. the roll-API item (title, ctime, mtime, media_name)
+    discovered_from: str  # the list page or argument that led to this URL
+    discovery: dict = field(default_factory=dict)  # the list entry (ListedItem.discovery: title, listed time, …)
     fetch_id: int | None = None  # the fetches row recorded for this response (provenance)
     site: str | None = None  # the site the request belonged to (crawler.sites), for per-site counts
 
