@@ -52,7 +52,7 @@ DEFAULT_WARC_DIR = DATA_DIR / "warc"
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("spider", help="spider name, e.g. sina_finance")
+    parser.add_argument("spider", help="spider name: news (every site), or sina_finance")
     parser.add_argument("-a", dest="spider_args", action="append", default=[], metavar="NAME=VALUE",
                         help="spider argument (repeatable), as for scrapy crawl")  # fmt: skip
     parser.add_argument("-s", dest="settings", action="append", default=[], metavar="KEY=VALUE",

@@ -411,3 +411,41 @@ def test_a_site_without_a_rule_is_crawled_from_its_list_fixture_through_the_gene
     skipped = sum(f.expected.get("skipped", 0) for f in lists)  # yicai's paid item: never asked for
     assert _stat(result.stderr, "caixun/discover/skipped/excluded") == skipped
     assert _stat(result.stderr, "caixun/fetch/article_pages") == len(listed)
+
+
+def test_a_sitemap_index_is_followed_max_pages_deep_newest_sitemap_first(tmp_path):
+    pages = _recorded("thepaper", 3)
+    index_url = "https://maps.example.org/index.xml"
+    days = ["2024-05-08", "2024-05-10", "2024-05-09"]  # listed out of order; the newest two are followed
+    children = [f"https://maps.example.org/{day}.xml" for day in days]
+    index = (
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + "".join(f"<sitemap><loc>{url}</loc><lastmod>{day}</lastmod></sitemap>" for url, day in zip(children, days))
+        + "</sitemapindex>"
+    ).encode()
+    records = [(index_url, 200, XML, index), *_page_records(pages)]
+    for url, page in zip(children, pages):
+        urlset = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{page.url}</loc></url></urlset>'
+        records.append((url, 200, XML, urlset.encode()))
+    warc = write_warc(tmp_path / "index.warc.gz", records)
+    database_url = f"sqlite:///{tmp_path / 'index.db'}"
+    result = run_scrapy("crawl", "news", "-a", f"feeds={index_url}", "-a", "max_pages=2", "-s", f"REPLAY_WARC={warc}",
+                        "-s", f"DATABASE_URL={database_url}")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(_export(database_url)) == sorted([pages[1].url, pages[2].url])
+    assert _stat(result.stderr, "caixun/discover/sitemaps_not_followed") == 1
+
+
+def test_a_named_feed_never_leads_off_http(tmp_path):
+    """A feed may list any host, but only http(s) URLs are requested: file:, ftp: and data: items are skipped."""
+    url = "https://feeds.example.org/odd.xml"
+    links = ["file:///etc/passwd", "ftp://ftp.example.org/a.html", "data:text/html,<p>x</p>", "javascript:alert(1)"]
+    items = "".join(f"<item><title>x</title><link>{link}</link></item>" for link in links)
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
+    warc = write_warc(tmp_path / "odd.warc.gz", [(url, 200, XML, feed)])
+    result = run_scrapy("crawl", "news", "-a", f"feeds={url}", "-s", f"REPLAY_WARC={warc}",
+                        "-s", f"DATABASE_URL=sqlite:///{tmp_path / 'odd.db'}")  # fmt: skip
+    assert _stat(result.stderr, "caixun/discover/skipped/other") == len(links)
+    assert _stat(result.stderr, "caixun/fetch/article_pages") == 0 and "file_download" not in result.stderr
+    assert "/etc/passwd" not in run_storage("export", "--database-url", f"sqlite:///{tmp_path / 'odd.db'}",
+                                            "--format", "jsonl").stdout  # fmt: skip

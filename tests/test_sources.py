@@ -203,12 +203,16 @@ def test_atom_entries_use_the_alternate_link_and_updated_or_published():
     ]
 
 
-def test_a_sitemap_index_names_sitemaps_to_follow():
+def test_a_sitemap_index_names_sitemaps_to_follow_most_recently_changed_first():
     body = b"""<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
     <sitemap><loc>https://www.example.cn/sitemap-1.xml</loc></sitemap>
-    <sitemap><loc>https://www.example.cn/sitemap-2.xml</loc><lastmod>2024-05-10</lastmod></sitemap></sitemapindex>"""
+    <sitemap><loc>https://www.example.cn/sitemap-2.xml</loc><lastmod>2024-05-09</lastmod></sitemap>
+    <sitemap><loc>https://www.example.cn/sitemap-3.xml</loc><lastmod>2024-05-10T08:00:00+08:00</lastmod></sitemap>
+    </sitemapindex>"""
     page = _parse(Sitemap("https://www.example.cn/sitemap.xml"), body, "https://www.example.cn/sitemap.xml")
-    assert page.items == [] and page.follow == ["https://www.example.cn/sitemap-1.xml", "https://www.example.cn/sitemap-2.xml"]
+    assert page.items == [] and page.follow == [
+        "https://www.example.cn/sitemap-3.xml", "https://www.example.cn/sitemap-2.xml", "https://www.example.cn/sitemap-1.xml",
+    ]  # fmt: skip
 
 
 def test_a_google_news_sitemap_gives_publication_date_and_title():

@@ -5,7 +5,8 @@ Arguments (-a NAME=VALUE):
              urls, url_file or feeds, none unless given)
   feeds      RSS/Atom feed or sitemap URLs, comma-separated: their items are fetched and
              extracted by the rule for their host, or the generic path
-  max_pages  list pages read per source (default 1; 100 when `since` is given)
+  max_pages  list pages read per source, and sitemaps followed per sitemap index (default 1;
+             100 when `since` is given)
   since      YYYY-MM-DD (China time): skip older items, stop paging at a page of only older ones
   urls       article URLs, comma-separated
   url_file   a file of article URLs, one per line (lines starting with # are comments)
@@ -84,8 +85,13 @@ def planned_sites(sites: str | None = None, urls: str | None = None, url_file: s
     """What a run with these arguments crawls, as lock and run-record names: the swept sites, the sites of
     the URLs given, and "feed <url>" per named feed. Raises ValueError for bad arguments."""
     direct, feed_urls = _direct_urls(urls, url_file), _urls(feeds, "feeds")
-    swept = [rule.name for rule in sites_named(sites)] if sites or not (direct or feed_urls) else []
+    swept = [rule.name for rule in _swept(sites, direct, feed_urls)]
     return list(dict.fromkeys([*swept, *(site_of(u) for u in direct), *(f"feed {u}" for u in feed_urls)]))
+
+
+def _swept(sites: str | None, direct: list[str], feeds: list[str]) -> list[SiteRule]:
+    """The sites whose sources are swept: those named, else all of them unless URLs or feeds were given."""
+    return sites_named(sites) if sites or not (direct or feeds) else []
 
 
 class NewsSpider(scrapy.Spider):
@@ -108,7 +114,7 @@ class NewsSpider(scrapy.Spider):
         self.since = _parse_since(since) if since else None
         self.direct_urls = _direct_urls(urls, url_file)
         self.feed_urls = _urls(feeds, "feeds")
-        swept = sites_named(sites) if sites or not (self.direct_urls or self.feed_urls) else []
+        swept = _swept(sites, self.direct_urls, self.feed_urls)
         self.sweeps = [sweep for rule in swept for sweep in self.site_sweeps(rule)]
         self.sweeps += [Sweep(site_of(u), Feed(u), u, f"feed {u}", user_feed=True) for u in self.feed_urls]
         self.crawl_sites = planned_sites(sites, urls, url_file, feeds)
@@ -187,7 +193,7 @@ class NewsSpider(scrapy.Spider):
         if rule is None:
             return meta, {}
         meta["download_slot"] = site
-        if site in self.fixed_delay:  # the site's declared delay is a floor AutoThrottle must not lower
+        if site in self.fixed_delay:  # a declared delay is the site's pace: AutoThrottle leaves it as it is
             meta["autothrottle_dont_adjust_delay"] = True
         return meta, dict(rule.politeness.headers)
 
@@ -235,7 +241,7 @@ class NewsSpider(scrapy.Spider):
             return  # the ban is reported on its own
         self._stat(sweep, "error")
         self.logger.error("%s page %d unusable, paging stops: %s", sweep.label, page, why)
-        if page == 1:
+        if page == 1 and sweep in self.sweeps:  # not a sitemap an index names: the index was read
             self.failed_sources[(sweep.site, sweep.key)] = why
 
     def list_failed(self, failure: Failure) -> None:
@@ -265,14 +271,17 @@ class NewsSpider(scrapy.Spider):
             return
         self._stat(sweep, "pages")
         self._count_untrusted(sweep, page, listed)
-        for child in listed.follow:  # a sitemap index: each sitemap is a list of its own
+        # a sitemap index: each sitemap is a list of its own; max_pages of them, the most recently changed
+        for child in listed.follow[: self.max_pages]:
             yield self.list_request(Sweep(sweep.site, Sitemap(child), child, f"{sweep.site} sitemap {child}"), child, 1)
+        if len(listed.follow) > self.max_pages:
+            stats.inc_value("caixun/discover/sitemaps_not_followed", len(listed.follow) - self.max_pages)
         if not listed.items:
             if listed.follow:
                 return
             why = f"has no usable item ({listed.problems[0]}; …)" if listed.problems else "is empty"
             self.logger.info("%s page %d %s, paging stops", sweep.label, page, why)
-            if page == 1:
+            if page == 1 and sweep in self.sweeps:  # a sitemap an index names may be empty
                 self.failed_sources[(sweep.site, sweep.key)] = f"the first page {why}"
             return
         times = [item.position for item in listed.items if item.position]
@@ -285,8 +294,7 @@ class NewsSpider(scrapy.Spider):
                 stats.inc_value("caixun/discover/skipped/older")
                 continue
             newer += 1
-            rule = rule_for(item.url)
-            kind = rule.classify_url(item.url) if rule else "article"  # feeds may list any host
+            kind = _kind(item.url)
             if kind != "article":
                 stats.inc_value(f"caixun/discover/skipped/{kind}")
                 continue
@@ -376,6 +384,15 @@ class NewsSpider(scrapy.Spider):
             fetch_id=response.meta.get("caixun_fetch_id"),
             site=site,
         )
+
+
+def _kind(url: str) -> str:
+    """'article', a skip kind of the URL's rule ('video', …), or 'other' (never requested): a feed may list
+    any host, and a URL no rule handles is taken for an article; only http(s) URLs are ever requested."""
+    if not url.lower().startswith(("http://", "https://")):
+        return "other"  # file:, ftp:, data:, javascript:, …
+    rule = rule_for(url)
+    return rule.classify_url(url) if rule else "article"
 
 
 def _short(label: str) -> str:
