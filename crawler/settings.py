@@ -27,9 +27,11 @@ DEFAULT_REQUEST_HEADERS = {
     "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
 }
 
-# --- Bans (HTTP 456, "IP 存在异常访问"): stop, never retry into a ban -------
+# --- Bans (HTTP 456, a site's ban page): stop that site, never retry into a ban -------
 CAIXUN_BAN_HTTP_CODES = [456]
-CAIXUN_BAN_TEXT_PATTERNS = [r"IP\s*存在异常访问"]
+# The sites declare their ban pages (SiteRule.politeness.ban_pages: Sina's "IP 存在异常访问"); patterns
+# given here are added. A small page matching any of them is a ban page, whichever site it comes from.
+CAIXUN_BAN_TEXT_PATTERNS = []
 
 # --- Storage ----------------------------------------------------------------
 # DATABASE_URL: a sqlite:// or postgresql:// URL; empty means $DATABASE_URL, else sqlite:///data/caixun.db

@@ -120,14 +120,17 @@ Source = RollApi | JsonList | Feed | Sitemap | HtmlList
 class Politeness:
     """How gently a site is crawled; the crawler gives each site one download slot (all its hosts).
 
-    `delay` seconds between requests (AutoThrottle does not lower it; None: DOWNLOAD_DELAY and
+    `delay` seconds between requests (AutoThrottle leaves it as it is; None: DOWNLOAD_DELAY and
     AutoThrottle as for any host), `concurrency` requests at a time (None:
-    CONCURRENT_REQUESTS_PER_DOMAIN), `headers` sent with every request to the site.
+    CONCURRENT_REQUESTS_PER_DOMAIN), `headers` sent with every request to the site, `ban_pages`
+    regexes that mark a small page as the site's ban page (besides HTTP 456); the crawler
+    checks every site's small pages against all sites' ban pages.
     """
 
     delay: float | None = None
     concurrency: int | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    ban_pages: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.delay is not None and not 0 <= self.delay <= 600:

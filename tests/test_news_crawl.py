@@ -18,6 +18,7 @@ import pytest
 
 from crawler import exitcodes, settings
 from crawler.rollapi import roll_api_url
+from crawler.sites import crawlable_sites
 from crawler.sources import first_url
 from extractors import rule_named
 from extractors.registry import rule_for
@@ -164,7 +165,13 @@ STCN = _recorded("stcn", 1)
 THEPAPER = _recorded("thepaper", 2)
 QQ = _recorded("qq", 2)
 IFENG = _recorded("ifeng", 2)
-RUN_SITES = "sina,netease,stcn,thepaper,qq,ifeng"
+RECORDED = {"sina": SINA, "netease": NETEASE, "stcn": STCN, "thepaper": THEPAPER, "qq": QQ, "ifeng": IFENG}
+# Sites without a rule or a recorded page (eastmoney, yicai) answer from their list fixtures, and each listed
+# URL with a recorded page of another finance site, standing in (see the test of the generic path below).
+STAND_INS = [f for f in fixtures(kind="article") if rule_for(f.url) is None]  # pages no rule handles
+UNRULED_LISTS = {site: fixtures(site, kind="list_source") for site in ("eastmoney", "yicai")}
+UNRULED_LISTED = {site: [i["url"] for f in lists for i in f.expected["items"]] for site, lists in UNRULED_LISTS.items()}
+STAND_IN = dict(zip([url for urls in UNRULED_LISTED.values() for url in urls], STAND_INS))
 
 
 def _epoch(n: int) -> int:
@@ -205,20 +212,22 @@ def _list_records() -> list:
 
 
 def _site_archive(path: Path, banned: str | None = None) -> Path:
-    """The list answers and the recorded pages; every article page of `banned` answers 456."""
-    pages = SINA + NETEASE + STCN + THEPAPER + QQ + IFENG
-    records = _list_records()
-    for page in pages:
-        if banned and rule_for(page.url).name == banned:
-            records.append((page.url, 456, [("Content-Type", "text/html")], b"blocked"))
+    """Every site's list answers and the pages they list; every article page of `banned` answers 456."""
+    records = _list_records() + [(f.url, 200, JSON, f.body) for lists in UNRULED_LISTS.values() for f in lists]
+    pages = [(f.url, f.body) for group in RECORDED.values() for f in group]
+    pages += [(url, page.body) for url, page in STAND_IN.items()]
+    for url, body in pages:
+        if banned and rule_for(url).name == banned:
+            records.append((url, 456, [("Content-Type", "text/html")], b"blocked"))
         else:
-            records += _page_records([page])
+            records.append((url, 200, html_headers(body), body))
     return write_warc(path, records)
 
 
 def _run_news(tmp_path: Path, warc: Path, database_url: str, *settings: str):
+    """`python -m crawler run news`: every site that declares sources."""
     return run_crawler(
-        "run", "news", "-a", f"sites={RUN_SITES}", "-a", "max_pages=1", "--database-url", database_url,
+        "run", "news", "-a", "max_pages=1", "--database-url", database_url,
         "-s", f"REPLAY_WARC={warc}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
         "-s", f"CAIXUN_SPOOL_DIR={tmp_path / 'spool'}", "-s", f"WARC_DIR={tmp_path / 'warc'}",
         "-s", "CAIXUN_COVERAGE_THRESHOLDS={}",  # a few pages per site: not what the alarm judges here
@@ -230,20 +239,22 @@ def _site_lines(stdout: str) -> dict[str, str]:
     return dict(re.findall(r"^news run \d+ site (\S+): (.*)$", stdout, re.MULTILINE))
 
 
-def test_one_run_sweeps_six_sites_and_says_what_each_gave(tmp_path):
+def test_one_run_sweeps_every_site_and_says_what_each_gave(tmp_path):
     database_url = f"sqlite:///{tmp_path / 'sites.db'}"
     result = _run_news(tmp_path, _site_archive(tmp_path / "sites.warc.gz"), database_url)
     assert result.returncode == exitcodes.OK, result.stderr[-3000:]
     stored = _export(database_url)
-    groups = {"sina": SINA, "netease": NETEASE, "stcn": STCN, "thepaper": THEPAPER, "qq": QQ, "ifeng": IFENG}
-    assert sorted(stored) == sorted(f.url for pages in groups.values() for f in pages)
+    expected = {site: [f.url for f in pages] for site, pages in RECORDED.items()} | UNRULED_LISTED
+    assert sorted(expected) == sorted(rule.name for rule in crawlable_sites())  # every site that declares sources
+    assert sorted(stored) == sorted(url for urls in expected.values() for url in urls)
     lines = _site_lines(result.stdout)
-    assert sorted(lines) == sorted(groups)
-    for site, pages in groups.items():
-        assert lines[site].startswith(f"new {len(pages)}, "), lines[site]
+    assert sorted(lines) == sorted(expected)
+    for site, urls in expected.items():
+        assert lines[site].startswith(f"new {len(urls)}, "), lines[site]
         assert "banned no" in lines[site]
-        for page in pages:
-            assert stored[page.url]["site"] == site and stored[page.url]["title"] == page.expected["title"], page.name
+        assert all(stored[url]["site"] == site for url in urls), site
+    for site, pages in RECORDED.items():
+        assert all(stored[f.url]["title"] == f.expected["title"] for f in pages), site
     [total] = [line for line in result.stdout.splitlines() if re.match(r"news run \d+: ", line)]
     assert f"new {len(stored)}, " in total and "banned no" in total and total.endswith("exit 0")
 
@@ -253,8 +264,8 @@ def test_a_ban_on_one_site_stops_only_that_site(tmp_path):
     result = _run_news(tmp_path, _site_archive(tmp_path / "ban.warc.gz", banned="netease"), database_url)
     assert result.returncode == exitcodes.BANNED, result.stderr[-3000:]
     stored = _export(database_url)
-    assert not [url for url in stored if rule_for(url).name == "netease"]
-    assert sorted(stored) == sorted(f.url for f in SINA + STCN + THEPAPER + QQ + IFENG)
+    unbanned = {site: pages for site, pages in RECORDED.items() if site != "netease"}
+    assert sorted(stored) == sorted([f.url for pages in unbanned.values() for f in pages] + list(STAND_IN))
     lines = _site_lines(result.stdout)
     assert lines["netease"].startswith("new 0, ") and "banned yes (HTTP 456)" in lines["netease"]
     assert all("banned no" in lines[site] for site in lines if site != "netease")
@@ -384,7 +395,6 @@ def test_a_template_change_on_one_site_is_reported_with_its_name(tmp_path):
 
 # --- sites without a rule: list fixture to stored article through the generic path -----------------------
 
-STAND_INS = [f for f in fixtures(kind="article") if rule_for(f.url) is None]  # pages no rule handles
 
 
 @pytest.mark.parametrize("site", ["eastmoney", "yicai"])
@@ -392,10 +402,9 @@ def test_a_site_without_a_rule_is_crawled_from_its_list_fixture_through_the_gene
     """The list answers are the site's list fixtures (modelled, see their notes). No article page of these sites
     has been recorded, so each listed URL answers with a recorded page of another finance site, standing in:
     what is shown is list → fetch → generic extraction → stored under the listing site's name."""
-    lists = [f for f in fixtures(site, kind="list_source")]
-    listed = [item["url"] for f in lists for item in f.expected["items"]]
-    assert len(STAND_INS) >= len(listed)
-    stand_in = dict(zip(listed, STAND_INS))
+    lists, listed = UNRULED_LISTS[site], UNRULED_LISTED[site]
+    assert len(STAND_IN) == sum(map(len, UNRULED_LISTED.values()))  # a page of its own for each listed URL
+    stand_in = {url: STAND_IN[url] for url in listed}
     records = [(f.url, 200, JSON, f.body) for f in lists]
     records += [(url, 200, html_headers(page.body), page.body) for url, page in stand_in.items()]
     warc = write_warc(tmp_path / f"{site}.warc.gz", records)

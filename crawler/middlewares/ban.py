@@ -2,8 +2,9 @@
 
 Settings read:
   CAIXUN_BAN_HTTP_CODES      statuses that mean "banned" (default [456])
-  CAIXUN_BAN_TEXT_PATTERNS   regexes that mark a small page as a ban page
-                             (default "IP 存在异常访问")
+  CAIXUN_BAN_TEXT_PATTERNS   regexes that mark a small page as a ban page (default none), besides
+                             those the sites declare (SiteRule.politeness.ban_pages: Sina's
+                             "IP 存在异常访问"); all of them apply to every site
   CAIXUN_BAN_ENABLED         False disables the middleware
 
 A request's site is request.meta["caixun_site"], else crawler.sites.site_of(its URL).
@@ -29,6 +30,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
 
 from crawler.sites import SITE_META, site_of
+from extractors.registry import all_rules
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -47,6 +49,9 @@ class BanMiddleware:
     def __init__(self, crawler: Crawler, codes: list[int], patterns: list[str]) -> None:
         self.crawler = crawler
         self.codes = set(codes)
+        # the sites' ban pages and the setting's patterns, on every site: a page small and odd enough to match
+        # one is a ban page wherever it comes from (a robots.txt of a host no rule names, a CDN's block page)
+        patterns = [*patterns, *(p for rule in all_rules() for p in rule.politeness.ban_pages)]
         self.pattern = re.compile("|".join(patterns)) if patterns else None
         self.banned: dict[str, str] = {}  # site → reason
         self.ban_responses: dict[str, Response] = {}  # site → the response that banned it

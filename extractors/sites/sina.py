@@ -184,7 +184,10 @@ RULE = SiteRule(
         "live": r"^https?://[\w.-]+\.sina\.(?:com\.)?cn/7x24/|^https?://zhibo\.sina\.com\.cn/",
     },
     boilerplate=(BOILERPLATE_PROMOS, BOILERPLATE_DISCLAIMER),
-    politeness=Politeness(headers=(("Referer", "https://finance.sina.com.cn/roll/"),)),  # as a reader of the roll page
+    politeness=Politeness(
+        headers=(("Referer", "https://finance.sina.com.cn/roll/"),),  # as a reader of the roll page
+        ban_pages=(r"IP\s*存在异常访问",),  # "您的IP 存在异常访问，已被新浪安全部门封禁" (SINA.md)
+    ),
     # the finance channels the news spider (and its alias sina_finance) sweeps, pageid:lid
     sources=(
         RollApi(
