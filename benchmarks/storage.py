@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from extractors import Article, Image
 from storage import make_engine, mask_url, session_factory
 from storage.models import ArticleSymbol, StoredArticle
+from storage.search import reindex
 from storage.write import (  # bulk_insert stores what the writer stores
     dedup_values,
     _row_values,
@@ -262,6 +263,7 @@ def bulk_insert(session: Session, articles: list[Article]) -> None:
     symbols = [{"article_id": i, "symbol": s} for i, a in zip(ids, articles) for s in dict.fromkeys(a.symbols)]
     if symbols:
         session.execute(sqlalchemy.insert(ArticleSymbol), symbols)
+    reindex(session.connection(), ids)  # the search index, as the writer keeps it
 
 
 class AutovacuumStandIn:

@@ -50,7 +50,7 @@ from storage.query import (
     count_articles,
     iter_articles,
     query,
-    search_terms,
+    parse_search,
     stats,
 )
 from storage.timeouts import READER_TIMEOUT, StatementTimeout
@@ -98,7 +98,7 @@ def _days(value: str) -> int:
 
 def _search(value: str) -> str:
     try:
-        search_terms(value)
+        parse_search(value)
     except BadSearch as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return value
@@ -174,6 +174,13 @@ def fit(text: str, width: int) -> str:
     return text + " " * (width - display_width(text))
 
 
+def fit_middle(text: str, width: int) -> str:
+    """The text, cut evenly at both ends (marked …) to fit in `width` columns: a snippet keeps its middle."""
+    while display_width(text) > width and len(text) > 2:
+        text = "…" + text.strip("…")[1:-1] + "…"
+    return text
+
+
 def _clamp(values: list[str], low: int, high: int) -> int:
     return max(low, min(high, max((display_width(v) for v in values), default=low)))
 
@@ -187,12 +194,16 @@ def write_table(records: list[dict], out: TextIO, columns: int) -> None:
     sources = [r["source"] or "" for r in records]
     widths = [16, _clamp(sites + ["site"], 4, 12), 0, _clamp(sources + ["source"], 6, 16)]
     widths[2] = max(columns - sum(widths) - 2 * (len(widths) - 1), 20)
-    lines = [("published_at", "site", "title", "source"), tuple("-" * w for w in widths)]
+    def write(cells) -> None:
+        out.write("  ".join(fit(cell, width) for cell, width in zip(cells, widths)).rstrip() + "\n")
+
+    write(("published_at", "site", "title", "source"))
+    write(tuple("-" * w for w in widths))
     for record, site, source in zip(records, sites, sources):
         published = (record["published_at"] or "-")[:16].replace("T", " ")
-        lines.append((published, site, record["title"] or "", source))
-    for cells in lines:
-        out.write("  ".join(fit(cell, width) for cell, width in zip(cells, widths)).rstrip() + "\n")
+        write((published, site, record["title"] or "", source))
+        if record.get("snippet"):  # a search: where the first hit is, in the middle of the snippet
+            out.write(" " * (widths[0] + 2) + fit_middle(record["snippet"], max(columns - widths[0] - 2, 20)) + "\n")
     out.write(f"({len(records)} article{'' if len(records) == 1 else 's'})\n")
 
 

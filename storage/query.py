@@ -5,13 +5,14 @@
 - ``stats``: counts per site and per day, the last crawl run, field coverage;
 - ``iter_articles`` / ``count_articles``: the whole store, for the export.
 
-Full-text search needs schema revision 0003 (storage/migrations): an FTS5
-trigram table on SQLite, pg_trgm indexes on PostgreSQL. Without it, ``query``
-with ``search`` raises SearchUnavailable, whose message names the fix.
+Search (storage.search) needs schema revision 0008 (storage/migrations): a
+bigram index, an FTS5 table on SQLite and a GIN-indexed tsvector on PostgreSQL.
+Without it, ``query`` with ``search`` raises SearchUnavailable, whose message
+names the fix.
 
 Limits, checked before the database is touched (each a ValueError naming the
-limit): a search has at most MAX_SEARCH_TERMS words of at most MAX_TERM_LENGTH
-characters (BadSearch; every word is a LIKE or trigram condition, and thousands
+limit): a search has at most MAX_SEARCH_TERMS terms of at most MAX_TERM_LENGTH
+characters (BadSearch; every term is an index and a LIKE condition, and thousands
 of them kept PostgreSQL planning for minutes, deaf to cancels); dates lie from
 FIRST_DAY to LAST_DAY (DateOutOfRange); ``query`` returns at most MAX_LIMIT
 articles (the export streams everything); ``stats`` counts at most MAX_STATS_DAYS
@@ -24,24 +25,19 @@ import logging
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    Engine,
-    Select,
-    and_,
-    case,
-    column,
-    func,
-    or_,
-    select,
-    table,
-    text,
-)
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import ColumnElement, Engine, Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
+from storage import search as search_index
 from storage.models import ArticleSymbol, CrawlRun, StoredArticle
+from storage.search import (  # noqa: F401 (the readers' API names them)
+    MAX_SEARCH_TERMS,
+    MAX_TERM_LENGTH,
+    BadSearch,
+    SearchQuery,
+    SearchUnavailable,
+)
+from storage.search import parse as parse_search
 
 logger = logging.getLogger(__name__)
 
@@ -55,30 +51,11 @@ EXPORT_FIELDS = (
 )  # fmt: skip
 COVERAGE_FIELDS = ("title", "body", "published_at", "source", "editor", "authors")
 
-# Made by storage/migrations/versions/0003_add_fulltext_search.py.
-FTS_TABLE = "articles_fts"
-TRIGRAM_INDEXES = ("ix_articles_title_trgm", "ix_articles_body_trgm")
-TRIGRAM_LENGTH = 3  # the shortest term a trigram index can find
-UPGRADE_HINT = "run  python -m storage upgrade --database-url URL  (schema revision 0003 adds search)"
-
-_fts = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
-_TEXT_COLUMNS = (StoredArticle.title, StoredArticle.body)
-
 # Far beyond real use, far below what strains a database (see the module docstring).
-MAX_SEARCH_TERMS = 16
-MAX_TERM_LENGTH = 64  # characters: a Chinese company name is under 20, a long English word under 30
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)  # any news date; midnight China time fits every driver
 MAX_LIMIT = 1_000_000
 MAX_STATS_DAYS = 3660  # ten years of per-day counts
 EXPORT_BATCH = 500  # articles per statement of iter_articles
-
-
-class SearchUnavailable(RuntimeError):
-    """The database cannot do full-text search; the message names the fix."""
-
-
-class BadSearch(ValueError):
-    """A search with too many words or too long a word; the message says the limit."""
 
 
 class DateOutOfRange(ValueError):
@@ -170,104 +147,6 @@ def _until_condition(until: date | datetime) -> ColumnElement[bool]:
     return StoredArticle.published_at < _midnight(check_day(until, "until") + timedelta(days=1))
 
 
-def search_terms(search: str | None) -> list[str]:
-    """The words of a search, split on whitespace (full-width spaces too), without repeats.
-
-    BadSearch past MAX_SEARCH_TERMS words or MAX_TERM_LENGTH characters in a word.
-    """
-    terms = list(dict.fromkeys((search or "").split()))
-    if len(terms) > MAX_SEARCH_TERMS:
-        raise BadSearch(f"a search has at most {MAX_SEARCH_TERMS} words, this one has {len(terms)}")
-    for term in terms:
-        if len(term) > MAX_TERM_LENGTH:
-            raise BadSearch(
-                f"a search word has at most {MAX_TERM_LENGTH} characters, {term[:20]!r}… has {len(term)}"
-            )
-    return terms
-
-
-def _like_pattern(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _contains(term: str, dialect: str) -> ColumnElement[bool]:
-    """Title or body contains the term.
-
-    PostgreSQL: ILIKE for terms with letter case, plain LIKE for caseless ones
-    (Chinese), which matches the same rows at a fraction of the cost; pg_trgm
-    indexes serve both. SQLite: LIKE, case-insensitive for ASCII.
-    """
-    pattern = _like_pattern(term)
-    if dialect == "postgresql":  # backslash is PostgreSQL's default escape; no ESCAPE keeps the index usable
-        caseless = term.lower() == term.upper()
-        return or_(*(field.like(pattern) if caseless else field.ilike(pattern) for field in _TEXT_COLUMNS))
-    return or_(*(field.like(pattern, escape="\\") for field in _TEXT_COLUMNS))
-
-
-def _fts_phrase(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
-
-
-def _require_sqlite_search(connection: Connection) -> None:
-    if connection.execute(
-        text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"), {"name": FTS_TABLE}
-    ).first() is None:
-        raise SearchUnavailable(f"this database has no search table {FTS_TABLE}: {UPGRADE_HINT}")
-    try:
-        connection.execute(select(_fts.c.rowid).where(text("0")))
-    except OperationalError as exc:
-        version = connection.exec_driver_sql("SELECT sqlite_version()").scalar()
-        raise SearchUnavailable(
-            f"this SQLite ({version}) cannot read the search table ({exc.orig}): search needs SQLite 3.34 "
-            "or newer built with FTS5; use a Python whose sqlite3 module has it"
-        ) from None
-
-
-def _require_postgresql_search(connection: Connection) -> None:
-    found = connection.execute(
-        text(
-            "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() "
-            "AND tablename = 'articles' AND indexname IN (:title, :body)"
-        ),
-        {"title": TRIGRAM_INDEXES[0], "body": TRIGRAM_INDEXES[1]},
-    ).scalar()
-    if found == len(TRIGRAM_INDEXES):
-        return
-    if connection.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).first() is None:
-        raise SearchUnavailable(
-            "this database lacks the pg_trgm extension and the search indexes: ask the DBA to run "
-            f"CREATE EXTENSION pg_trgm;  in it, then {UPGRADE_HINT}"
-        )
-    raise SearchUnavailable(f"this database has no trigram search indexes: {UPGRADE_HINT}")
-
-
-def _search_conditions(connection: Connection, terms: list[str]) -> list[ColumnElement[bool]]:
-    """Every term must be in the title or the body.
-
-    SQLite: terms of 3+ characters go through the FTS5 trigram index (MATCH);
-    trigrams cannot index 1–2 characters, so shorter terms fall back to LIKE,
-    which scans. PostgreSQL: ILIKE '%term%', served by the pg_trgm GIN indexes
-    for 3+ characters (and a scan for shorter terms).
-    """
-    dialect = connection.dialect.name
-    if dialect == "sqlite":
-        _require_sqlite_search(connection)
-        long_terms = [term for term in terms if len(term) >= TRIGRAM_LENGTH]
-        conditions = [_contains(term, dialect) for term in terms if len(term) < TRIGRAM_LENGTH]
-        if conditions:
-            logger.debug("search words under %d characters scan with LIKE: %s", TRIGRAM_LENGTH, terms)
-        if long_terms:
-            expression = " AND ".join(_fts_phrase(term) for term in long_terms)
-            matching = select(_fts.c.rowid).where(_fts.c[FTS_TABLE].match(expression))
-            conditions.insert(0, StoredArticle.id.in_(matching))
-        return conditions
-    if dialect == "postgresql":
-        _require_postgresql_search(connection)
-        return [_contains(term, dialect) for term in terms]
-    raise SearchUnavailable(f"full-text search is implemented for SQLite and PostgreSQL, not {dialect}")
-
-
 def query(
     engine: Engine,
     *,
@@ -275,7 +154,7 @@ def query(
     since: date | datetime | None = None,
     until: date | datetime | None = None,
     symbol: str | None = None,
-    search: str | None = None,
+    search: str | SearchQuery | None = None,
     limit: int = 100,
 ) -> list[dict]:
     """Stored articles as export records, newest published first, at most `limit`.
@@ -284,20 +163,18 @@ def query(
     inclusive of its day; a datetime must be timezone-aware and bounds the
     instant (both inclusive). Articles without a publication time match no
     date bound. symbol: exact code as stored, e.g. "sh600000" (article_symbols).
-    search: whitespace-separated words, all of which must be in the title or
-    the body. On SQLite words of 3+ characters use the FTS5 trigram index;
-    words of 1–2 characters cannot be indexed by trigrams and fall back to a
-    LIKE scan. On PostgreSQL every word is an ILIKE '%word%' (plain LIKE for
-    caseless words such as Chinese) that the pg_trgm indexes serve from 3
-    characters on. Raises SearchUnavailable when the
-    database lacks search (revision 0003, FTS5, pg_trgm); before touching the
-    database, BadSearch past the search limits, DateOutOfRange for a bound
+    search: the syntax of storage.search.parse: words that must all be in the title or
+    the body, "exact phrases", -excluded words; served by the bigram index
+    (revision 0008) on both databases, with the same results. Records of a search
+    carry a "snippet" around the first hit. Raises SearchUnavailable when the
+    database lacks the index; before touching the database, BadSearch for a search
+    that cannot be read or is past the limits, DateOutOfRange for a bound
     outside FIRST_DAY … LAST_DAY, ValueError on a naive datetime or a limit
     outside 1 … MAX_LIMIT.
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be from 1 to {MAX_LIMIT:,} (the export gives everything), not {limit}")
-    terms = search_terms(search)
+    wanted = search if isinstance(search, SearchQuery) else parse_search(search)
     conditions: list[ColumnElement[bool]] = []
     if site:
         conditions.append(StoredArticle.site == site)
@@ -310,11 +187,15 @@ def query(
         statement = statement.join(ArticleSymbol, ArticleSymbol.article_id == StoredArticle.id)
         conditions.append(ArticleSymbol.symbol == symbol)
     with Session(engine) as session:
-        if terms:
-            conditions.extend(_search_conditions(session.connection(), terms))
+        if wanted:
+            conditions.extend(search_index.conditions(session.connection(), wanted))
         statement = statement.where(*conditions)
         rows = _newest_first(session, statement, limit, undated=since is None and until is None)
-        return [article_record(row) for row in rows]
+        records = [article_record(row) for row in rows]
+    if wanted:
+        for record in records:
+            record["snippet"] = search_index.snippet(record, wanted)
+    return records
 
 
 def _newest_first(session: Session, statement: Select, limit: int, *, undated: bool) -> list[StoredArticle]:

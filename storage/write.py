@@ -5,6 +5,7 @@
 - a re-fetch that changes the title or body keeps the previous version in
   article_revisions;
 - article_symbols mirrors the article's symbols for indexed lookups;
+- the search index (storage.search) follows the title and body;
 - duplicate_of links the article to the earliest article with the same content
   hash, else to one whose fingerprint is within NEAR_DUPLICATE_BITS.
 """
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from storage import fingerprint
 from storage.db import upsert_insert
 from storage.models import ArticleRevision, ArticleSymbol, StoredArticle
+from storage.search import index_article
 
 if TYPE_CHECKING:
     from extractors import Article
@@ -144,6 +146,8 @@ def upsert_article_with_id(
         .returning(StoredArticle.id)
     )
     article_id = session.execute(statement).scalar_one()
+    if existing is None or existing.title != values["title"] or existing.body != values["body"]:
+        index_article(session.connection(), article_id, values["title"], values["body"])
     original = find_original(session, article_id, article.body, changed)
     session.execute(update(StoredArticle).where(StoredArticle.id == article_id).values(duplicate_of=original))
     _sync_symbols(session, article_id, article.symbols)
