@@ -21,8 +21,21 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, bindparam, literal_column, not_, or_, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    bindparam,
+    cast,
+    column,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.types import Text
 
 from storage.cjk_tokens import Token, index_tokens, term_tokens
@@ -197,14 +210,15 @@ def _tsquery(tokens: list[Token]) -> str:
     return " & ".join(f"'{t.text}'" + (":*" if t.prefix else "") for t in tokens)
 
 
+_bigrams = table(BIGRAM_TABLE, column("rowid"), column(BIGRAM_TABLE))
+
+
 def _indexed(tokens: list[Token], dialect: str) -> ColumnElement[bool]:
-    """Rows whose index holds every token."""
+    """Rows whose index holds every token (each term its own bound parameter)."""
     if dialect == "postgresql":  # a tsquery literal: no parser, no locale, the tokens as they are
-        return literal_column(TOKENS_COLUMN).op("@@")(text("CAST(:q AS tsquery)").bindparams(q=_tsquery(tokens)))
-    matching = text(f"SELECT rowid FROM {BIGRAM_TABLE} WHERE {BIGRAM_TABLE} MATCH :match").bindparams(
-        match=_fts5_expression(tokens)
-    )
-    return StoredArticle.id.in_(matching.columns(rowid=StoredArticle.id.type))
+        return literal_column(f"articles.{TOKENS_COLUMN}").op("@@")(cast(literal(_tsquery(tokens)), TSQUERY))
+    matching = select(_bigrams.c.rowid).where(_bigrams.c[BIGRAM_TABLE].op("MATCH")(literal(_fts5_expression(tokens))))
+    return StoredArticle.id.in_(matching)
 
 
 def conditions(connection: Connection, search: SearchQuery) -> list[ColumnElement[bool]]:

@@ -202,3 +202,18 @@ def test_snippets_show_the_first_hit_on_the_command_line(sqlite_store):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert sum("市场" in line for line in lines[2:-1]) >= 2  # a snippet line under each article
+
+
+def test_each_term_asks_the_index_with_its_own_tokens(sqlite_store, postgresql_store):
+    """Two terms are two index conditions with their own values (not one value bound twice), on both databases."""
+    from sqlalchemy import select
+
+    from storage.models import StoredArticle
+    from storage.search import conditions
+
+    for engine in (sqlite_store, postgresql_store):
+        with engine.connect() as connection:
+            statement = select(StoredArticle.id).where(*conditions(connection, parse("市场 投资")))
+            values = [str(v) for v in statement.compile(dialect=engine.dialect).params.values()]
+        values = [v for v in values if not v.startswith("%")]  # the index's values, not the LIKE patterns
+        assert any("市场" in v and "投资" not in v for v in values) and any("投资" in v and "市场" not in v for v in values)
