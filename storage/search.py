@@ -9,10 +9,12 @@ Index (storage/migrations/versions/0008_bigram_search.py): every article's title
 the tokens of storage.cjk_tokens, in an FTS5 table on SQLite (articles_bigrams, rowid = the
 article's id) and in the tsvector column articles.search_tokens under a GIN index on
 PostgreSQL. The writer keeps them current (index_article); reindex fills them for rows written
-around the writer (a bulk load). A term's tokens select candidates through the index, and the
-term itself must then be in the title or the body (case-insensitive for Latin letters), so
-both databases return the same articles: those a substring scan finds, except that a Latin
-word is matched from its start.
+around the writer (a bulk load). A term's tokens select candidates through the index, and a
+term of several tokens must then be in the title or the body (case-insensitive for Latin
+letters); a term that is one token (a Chinese word of two characters, one character, one
+Latin word) is in the text wherever its token is, so the index alone answers it. Both databases
+return the same articles: those a substring scan finds, except that a Latin word is matched
+from its start.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.types import Text
 
-from storage.cjk_tokens import Token, index_tokens, term_tokens
+from storage.cjk_tokens import Token, index_tokens, normalized, term_tokens
 from storage.models import StoredArticle
 
 BIGRAM_TABLE = "articles_bigrams"  # SQLite
@@ -230,7 +232,9 @@ def conditions(connection: Connection, search: SearchQuery) -> list[ColumnElemen
         tokens = term_tokens(term)
         if tokens:
             found.append(_indexed(tokens, dialect))
-        found.append(contains(term, dialect))  # a term of symbols only ("%") has no tokens: a scan
+        if [t.text for t in tokens] != [normalized(term)]:  # a term that is one token (央行, 降, iphone) is in
+            # the text wherever its token is: no check needed; any other must be found as it is
+            found.append(contains(term, dialect))  # a term of symbols only ("%") has no tokens: a scan
     found += [not_(contains(term, dialect)) for term in search.excluded]
     return found
 
