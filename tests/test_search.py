@@ -217,3 +217,17 @@ def test_each_term_asks_the_index_with_its_own_tokens(sqlite_store, postgresql_s
             values = [str(v) for v in statement.compile(dialect=engine.dialect).params.values()]
         values = [v for v in values if not v.startswith("%")]  # the index's values, not the LIKE patterns
         assert any("市场" in v and "投资" not in v for v in values) and any("投资" in v and "市场" not in v for v in values)
+
+
+def test_a_one_token_term_is_answered_by_the_index_alone(sqlite_store, postgresql_store):
+    """央行, 降 and iPhone are in the text wherever their token is; 央行行长, A股 and 5% need the substring check."""
+    from sqlalchemy import select
+
+    from storage.models import StoredArticle
+    from storage.search import conditions
+
+    for engine in (sqlite_store, postgresql_store):
+        with engine.connect() as connection:
+            for term, checked in [("央行", False), ("降", False), ("iPhone", False), ("央行行长", True), ("A股", True), ("5%", True)]:
+                sql = str(select(StoredArticle.id).where(*conditions(connection, parse(term))).compile(dialect=engine.dialect))
+                assert ("LIKE" in sql.upper()) == checked, (term, engine.dialect.name)
