@@ -113,17 +113,27 @@ def _postgresql_tokens(tokens: list[str]):
     return bindparam("tokens", tokens, type_=ARRAY(Text))
 
 
-def index_article(connection: Connection, article_id: int, title: str | None, body: str | None) -> None:
-    """(Re)index one article's title and body; the caller's transaction commits it."""
+def index_article(
+    connection: Connection, article_id: int, title: str | None, body: str | None, **also: object
+) -> None:
+    """(Re)index one article's title and body; the caller's transaction commits it.
+
+    `also`: other columns of the article's row to set in the same statement (the writer's duplicate_of), so
+    that PostgreSQL writes the row once, not twice.
+    """
     tokens = index_tokens(title, body)
     if connection.dialect.name == "postgresql":
+        setting = "".join(f", {name} = :{name}" for name in also)
         connection.execute(
-            text(f"UPDATE articles SET {TOKENS_COLUMN} = array_to_tsvector(:tokens) WHERE id = :id").bindparams(
+            text(f"UPDATE articles SET {TOKENS_COLUMN} = array_to_tsvector(:tokens){setting} WHERE id = :id").bindparams(
                 _postgresql_tokens(tokens)
             ),
-            {"id": article_id},
+            {"id": article_id, **also},
         )
         return
+    if also:
+        setting = ", ".join(f"{name} = :{name}" for name in also)
+        connection.execute(text(f"UPDATE articles SET {setting} WHERE id = :id"), {"id": article_id, **also})
     connection.execute(text(f"DELETE FROM {BIGRAM_TABLE} WHERE rowid = :id"), {"id": article_id})
     connection.execute(
         text(f"INSERT INTO {BIGRAM_TABLE}(rowid, tokens) VALUES (:id, :tokens)"),

@@ -146,9 +146,10 @@ def upsert_article_with_id(
         .returning(StoredArticle.id)
     )
     article_id = session.execute(statement).scalar_one()
-    if existing is None or existing.title != values["title"] or existing.body != values["body"]:
-        index_article(session.connection(), article_id, values["title"], values["body"])
     original = find_original(session, article_id, article.body, changed)
-    session.execute(update(StoredArticle).where(StoredArticle.id == article_id).values(duplicate_of=original))
+    if existing is None or existing.title != values["title"] or existing.body != values["body"]:
+        index_article(session.connection(), article_id, values["title"], values["body"], duplicate_of=original)
+    else:
+        session.execute(update(StoredArticle).where(StoredArticle.id == article_id).values(duplicate_of=original))
     _sync_symbols(session, article_id, article.symbols)
     return ("inserted" if existing is None else "updated"), article_id
