@@ -2,7 +2,7 @@
 
   query    articles by site, China-time dates, symbol and full-text search (table, jsonl or csv)
   stats    articles per site and per day, the last crawl run, field coverage (table or json)
-  export   every stored article as JSON lines
+  export   every stored article: JSON lines or CSV (to stdout or --out), Parquet (--out FILE)
   count    the number of stored articles
   upgrade  create or upgrade the schema (Alembic), printing "schema at <rev> (was <rev>)"
 
@@ -10,6 +10,8 @@ Every command takes --database-url (default: $DATABASE_URL, else data/caixun.db)
 query, stats, export and count take --timeout SECONDS (default 30, 0: none): the
 longest one database statement may run; export runs one statement per batch of
 500 articles, so the limit is per batch, however long the whole export takes.
+export --out FILE writes a hidden part file next to FILE and renames it to FILE
+when complete; Parquet (pip install -r requirements-readers.txt) needs --out.
 Connecting to PostgreSQL gives up after 10 s (or the timeout, if shorter).
 
 Limits on input: --search at most 16 words of at most 64 characters; --since and
@@ -32,12 +34,15 @@ import sys
 import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import date
+from pathlib import Path
 from typing import TextIO
 
 from alembic.util.exc import CommandError
 from sqlalchemy.exc import DBAPIError
 
 from storage.db import DatabaseURLError, MissingDatabase, make_engine, mask_url, reader_engine, resolve_database_url
+from storage.export import ExportError, atomic_output, check_output, write_parquet
+from storage.frames import MissingExtra, require
 from storage.migrate import OutdatedSchema, upgrade
 from storage.query import (
     EXPORT_FIELDS,
@@ -144,8 +149,15 @@ def _parser() -> argparse.ArgumentParser:
     summary.add_argument("--days", type=_days, default=7, help="days counted per day (default 7, at most 3660)")
     summary.add_argument("--format", choices=["table", "json"], default="table", help="default table")
 
-    export = commands.add_parser("export", parents=[reading], help="print every stored article")
-    export.add_argument("--format", choices=["jsonl"], default="jsonl", help="output format (default jsonl)")
+    export = commands.add_parser("export", parents=[reading], help="every stored article, streamed")
+    export.add_argument(
+        "--format", choices=["jsonl", "csv", "parquet"], default="jsonl",
+        help="output format (default jsonl); parquet needs --out and pyarrow (requirements-readers.txt)",
+    )  # fmt: skip
+    export.add_argument(
+        "--out", type=Path, metavar="FILE",
+        help="write to this file (complete, or not at all) instead of stdout; required for parquet",
+    )  # fmt: skip
     export.add_argument("--site", help="only articles of this site key, e.g. sina")
     commands.add_parser("count", parents=[reading], help="print the number of stored articles")
     commands.add_parser("upgrade", parents=[database], help="create or upgrade the database schema")
@@ -212,7 +224,7 @@ def write_jsonl(records: Iterable[dict], out: TextIO) -> None:
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-def write_csv(records: list[dict], out: TextIO) -> None:
+def write_csv(records: Iterable[dict], out: TextIO) -> None:
     """A header row of the export's fields; lists (authors, images, symbols) as JSON."""
     writer = csv.writer(out)
     writer.writerow(EXPORT_FIELDS)
@@ -286,7 +298,22 @@ def _stats(url: str, args: argparse.Namespace, out: TextIO) -> None:
 
 
 def _export(url: str, args: argparse.Namespace, out: TextIO) -> None:
-    write_jsonl(iter_articles(reader_engine(url, timeout=args.timeout), site=args.site), out)
+    """Streams iter_articles to stdout or, through storage.export.atomic_output, to --out."""
+    if args.format == "parquet":
+        require("pyarrow")  # before the database is touched
+    if args.out is not None:
+        check_output(args.out)
+    records = iter_articles(reader_engine(url, timeout=args.timeout), site=args.site)
+    if args.format == "parquet":
+        with atomic_output(args.out) as binary:
+            write_parquet(records, binary)
+        return
+    write = write_jsonl if args.format == "jsonl" else write_csv
+    if args.out is None:
+        write(records, out)
+        return
+    with atomic_output(args.out, text=True) as text:
+        write(records, text)
 
 
 def _count(url: str, args: argparse.Namespace, out: TextIO) -> None:
@@ -308,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)  # exits 2 on bad input
     if getattr(args, "since", None) and getattr(args, "until", None) and args.since > args.until:
         parser.error(f"--since {args.since} is after --until {args.until}")
+    if args.command == "export" and args.format == "parquet" and args.out is None:
+        parser.error("export --format parquet needs --out FILE (Parquet is binary: it is never written to stdout)")
     url = args.database_url or ""
     try:
         url = resolve_database_url(args.database_url)
@@ -315,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     except DatabaseURLError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (OutdatedSchema, SearchUnavailable, CommandError, MissingDatabase) as exc:
+    except (OutdatedSchema, SearchUnavailable, CommandError, MissingDatabase, ExportError, MissingExtra) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except StatementTimeout as exc:

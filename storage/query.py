@@ -3,7 +3,8 @@
 - ``query``: articles filtered by site, China-time dates, symbol and full-text
   search, newest published first;
 - ``stats``: counts per site and per day, the last crawl run, field coverage;
-- ``iter_articles`` / ``count_articles``: the whole store, for the export.
+- ``iter_articles`` / ``count_articles``: the whole store, for the export;
+- ``frame``: ``query``'s articles as a pandas DataFrame (storage.frames; pandas is a readers' extra).
 
 Search (storage.search) needs schema revision 0008 (storage/migrations): a
 bigram index, an FTS5 table on SQLite and a GIN-indexed tsvector on PostgreSQL.
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from storage import search as search_index
 from storage.models import ArticleSymbol, CrawlRun, StoredArticle
+from storage.frames import frame  # noqa: F401  (re-export: the readers' DataFrame)
 from storage.search import (  # noqa: F401 (the readers' API names them)
     MAX_SEARCH_TERMS,
     MAX_TERM_LENGTH,
