@@ -22,13 +22,6 @@ from storage.models import Base, UTCDateTime
 from tests.helpers import insert_old_schema_article, run_scrapy, run_storage
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'migrate.db'}"
-    return request.getfixturevalue("postgres_url")
-
-
 def _bare_engine(url: str):
     return create_engine(resolve_database_url(url))
 

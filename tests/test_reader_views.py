@@ -43,13 +43,6 @@ PROMISED_AT_0007 = {
 VIEW_NAMES = set(PROMISED_AT_0007)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'readers.db'}"
-    return request.getfixturevalue("postgres_url")
-
-
 def _bare_engine(url: str):
     return create_engine(resolve_database_url(url))
 

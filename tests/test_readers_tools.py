@@ -68,13 +68,6 @@ TITLES = {article.title: key for key, article in ARTICLES.items()}
 REMOVED_KEY, REMOVED_STATUS = "D", 410
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
-    return request.getfixturevalue("postgres_url")
-
-
 @pytest.fixture
 def stored(database_url):
     """The five articles, D marked removed (410), in a fresh database."""

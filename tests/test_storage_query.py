@@ -60,13 +60,6 @@ ARTICLES = {
 TITLES = {article.title: key for key, article in ARTICLES.items()}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
-    return request.getfixturevalue("postgres_url")
-
-
 @pytest.fixture
 def engine(database_url):
     engine = make_engine(database_url)
