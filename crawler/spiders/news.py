@@ -85,8 +85,11 @@ def planned_sites(sites: str | None = None, urls: str | None = None, url_file: s
     """What a run with these arguments crawls, as lock and run-record names: the swept sites, the sites of
     the URLs given, and "feed <url>" per named feed. Raises ValueError for bad arguments."""
     direct, feed_urls = _direct_urls(urls, url_file), _urls(feeds, "feeds")
-    swept = [rule.name for rule in _swept(sites, direct, feed_urls)]
-    return list(dict.fromkeys([*swept, *(site_of(u) for u in direct), *(f"feed {u}" for u in feed_urls)]))
+    return _lock_names(_swept(sites, direct, feed_urls), direct, feed_urls)
+
+
+def _lock_names(swept: list[SiteRule], direct: list[str], feeds: list[str]) -> list[str]:
+    return list(dict.fromkeys([*(r.name for r in swept), *(site_of(u) for u in direct), *(f"feed {u}" for u in feeds)]))
 
 
 def _swept(sites: str | None, direct: list[str], feeds: list[str]) -> list[SiteRule]:
@@ -117,7 +120,7 @@ class NewsSpider(scrapy.Spider):
         swept = _swept(sites, self.direct_urls, self.feed_urls)
         self.sweeps = [sweep for rule in swept for sweep in self.site_sweeps(rule)]
         self.sweeps += [Sweep(site_of(u), Feed(u), u, f"feed {u}", user_feed=True) for u in self.feed_urls]
-        self.crawl_sites = planned_sites(sites, urls, url_file, feeds)
+        self.crawl_sites = _lock_names(swept, self.direct_urls, self.feed_urls)  # what planned_sites gives
         self.arguments["crawl_sites"] = self.crawl_sites  # which run locks the run held (storage.provenance)
         default_pages = 100 if self.since else 1
         try:
