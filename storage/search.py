@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    bindparam,
     cast,
     column,
     literal,
@@ -37,8 +36,7 @@ from sqlalchemy import (
     table,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
-from sqlalchemy.types import Text
+from sqlalchemy.dialects.postgresql import TSQUERY
 
 from storage.cjk_tokens import Token, index_tokens, normalized, term_tokens
 from storage.models import StoredArticle
@@ -109,36 +107,32 @@ def parse(search: str | None) -> SearchQuery:
 # --- the index ------------------------------------------------------------------------------------------------
 
 
-def _postgresql_tokens(tokens: list[str]):
-    return bindparam("tokens", tokens, type_=ARRAY(Text))
+def _store_tokens(connection: Connection, rows: list[dict]) -> None:
+    """Write index rows: {"id", "tokens", and any other columns of the article's row to set in the same
+    statement (the writer's duplicate_of, so that PostgreSQL writes the row once, not twice)}."""
+    also = [name for name in rows[0] if name not in ("id", "tokens")]
+    if connection.dialect.name == "postgresql":
+        setting = "".join(f", {name} = :{name}" for name in also)
+        connection.execute(
+            text(f"UPDATE articles SET {TOKENS_COLUMN} = array_to_tsvector(CAST(:tokens AS text[])){setting} WHERE id = :id"),
+            rows,
+        )
+        return
+    if also:
+        setting = ", ".join(f"{name} = :{name}" for name in also)
+        connection.execute(text(f"UPDATE articles SET {setting} WHERE id = :id"), rows)
+    connection.execute(text(f"DELETE FROM {BIGRAM_TABLE} WHERE rowid = :id"), [{"id": row["id"]} for row in rows])
+    connection.execute(
+        text(f"INSERT INTO {BIGRAM_TABLE}(rowid, tokens) VALUES (:id, :tokens)"),
+        [{"id": row["id"], "tokens": " ".join(row["tokens"])} for row in rows],
+    )
 
 
 def index_article(
     connection: Connection, article_id: int, title: str | None, body: str | None, **also: object
 ) -> None:
-    """(Re)index one article's title and body; the caller's transaction commits it.
-
-    `also`: other columns of the article's row to set in the same statement (the writer's duplicate_of), so
-    that PostgreSQL writes the row once, not twice.
-    """
-    tokens = index_tokens(title, body)
-    if connection.dialect.name == "postgresql":
-        setting = "".join(f", {name} = :{name}" for name in also)
-        connection.execute(
-            text(f"UPDATE articles SET {TOKENS_COLUMN} = array_to_tsvector(:tokens){setting} WHERE id = :id").bindparams(
-                _postgresql_tokens(tokens)
-            ),
-            {"id": article_id, **also},
-        )
-        return
-    if also:
-        setting = ", ".join(f"{name} = :{name}" for name in also)
-        connection.execute(text(f"UPDATE articles SET {setting} WHERE id = :id"), {"id": article_id, **also})
-    connection.execute(text(f"DELETE FROM {BIGRAM_TABLE} WHERE rowid = :id"), {"id": article_id})
-    connection.execute(
-        text(f"INSERT INTO {BIGRAM_TABLE}(rowid, tokens) VALUES (:id, :tokens)"),
-        {"id": article_id, "tokens": " ".join(tokens)},
-    )
+    """(Re)index one article's title and body, setting `also` columns of its row too; the caller commits."""
+    _store_tokens(connection, [{"id": article_id, "tokens": index_tokens(title, body), **also}])
 
 
 def reindex(connection: Connection, article_ids: Iterable[int] | None = None, batch: int = 1000) -> int:
@@ -154,21 +148,13 @@ def reindex(connection: Connection, article_ids: Iterable[int] | None = None, ba
         article_ids = [row[0] for row in connection.execute(missing)]
     ids = list(article_ids)
     for start in range(0, len(ids), batch):
-        chunk = ids[start : start + batch]
         rows = connection.execute(
-            select(StoredArticle.id, StoredArticle.title, StoredArticle.body).where(StoredArticle.id.in_(chunk))
+            select(StoredArticle.id, StoredArticle.title, StoredArticle.body).where(
+                StoredArticle.id.in_(ids[start : start + batch])
+            )
         ).all()
-        if connection.dialect.name == "postgresql":
-            connection.execute(
-                text(f"UPDATE articles SET {TOKENS_COLUMN} = array_to_tsvector(CAST(:tokens AS text[])) WHERE id = :id"),
-                [{"id": i, "tokens": index_tokens(t, b)} for i, t, b in rows],
-            )
-        else:
-            connection.execute(text(f"DELETE FROM {BIGRAM_TABLE} WHERE rowid = :id"), [{"id": i} for i, _, _ in rows])
-            connection.execute(
-                text(f"INSERT INTO {BIGRAM_TABLE}(rowid, tokens) VALUES (:id, :tokens)"),
-                [{"id": i, "tokens": " ".join(index_tokens(t, b))} for i, t, b in rows],
-            )
+        if rows:
+            _store_tokens(connection, [{"id": i, "tokens": index_tokens(t, b)} for i, t, b in rows])
     return len(ids)
 
 
