@@ -91,10 +91,15 @@ class StoredArticle(Base):
     # set when the page later answered 404/410: the article is kept, marked removed
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     removed_status: Mapped[int | None] = mapped_column(Integer)
+    # newest-first order (storage.order_key): published second, then id; set by the writer with the row
+    order_key: Mapped[int | None] = mapped_column(BigInteger)
 
     revisions: Mapped[list[ArticleRevision]] = relationship(back_populates="article", cascade="all, delete-orphan")
 
-    __table_args__ = (Index("ix_articles_site_published", "site", "published_at"),)
+    __table_args__ = (
+        Index("ix_articles_order_key", "order_key"),
+        Index("ix_articles_site_order_key", "site", "order_key"),
+    )
 
 
 class ArticleRevision(Base):
@@ -122,7 +127,10 @@ class ArticleSymbol(Base):
     __tablename__ = "article_symbols"
 
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
-    symbol: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    order_key: Mapped[int | None] = mapped_column(BigInteger)  # the article's, so a symbol's newest come first
+
+    __table_args__ = (Index("ix_article_symbols_symbol_order_key", "symbol", "order_key"),)
 
 
 class CrawlRun(Base):

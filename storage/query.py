@@ -26,11 +26,13 @@ import logging
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import ColumnElement, Engine, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Engine, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from storage import search as search_index
-from storage.models import ArticleSymbol, CrawlRun, StoredArticle
+from storage.models import CrawlRun, StoredArticle
+from storage.order_key import FIRST_DATED_KEY, key_bound_is_exact, keys_before, keys_from, keys_through
+from storage.scope import Scope
 from storage.frames import frame  # noqa: F401  (re-export: the readers' DataFrame)
 from storage.search import (  # noqa: F401 (the readers' API names them)
     MAX_SEARCH_TERMS,
@@ -136,17 +138,29 @@ def _aware(value: datetime, name: str) -> datetime:
     return value
 
 
-def _since_condition(since: date | datetime) -> ColumnElement[bool]:
-    """From the start of a China-time day, or from an aware instant (inclusive)."""
-    start = _aware(since, "since") if isinstance(since, datetime) else _midnight(check_day(since, "since"))
-    return StoredArticle.published_at >= start
-
-
-def _until_condition(until: date | datetime) -> ColumnElement[bool]:
-    """Up to the end of a China-time day, or up to an aware instant (both inclusive)."""
-    if isinstance(until, datetime):
-        return StoredArticle.published_at <= _aware(until, "until")
-    return StoredArticle.published_at < _midnight(check_day(until, "until") + timedelta(days=1))
+def _scope(site: str | None, since: date | datetime | None, until: date | datetime | None, symbol: str | None) -> Scope:
+    """The query's site, period and symbol as order-key bounds (storage.scope), with published_at compared too
+    where a key bound is a superset (storage.order_key). A date bound leaves out undated articles."""
+    low = high = None
+    exact: list[ColumnElement[bool]] = []
+    published = StoredArticle.published_at
+    if since is not None:
+        start = _aware(since, "since") if isinstance(since, datetime) else _midnight(check_day(since, "since"))
+        low = keys_from(start)
+        if not key_bound_is_exact(start):
+            exact.append(published >= start)
+    if until is not None:
+        if isinstance(until, datetime):  # inclusive: a stored time may pass it by a fraction of a second
+            high = keys_through(_aware(until, "until"))
+            exact.append(published <= until)
+        else:
+            end = _midnight(check_day(until, "until") + timedelta(days=1))
+            high = keys_before(end)
+            if not key_bound_is_exact(end):
+                exact.append(published < end)
+    if (since is not None or until is not None) and low is None:
+        low = FIRST_DATED_KEY
+    return Scope(site=site or None, low=low, high=high, exact=tuple(exact), symbol=symbol or None)
 
 
 def query(
@@ -159,7 +173,8 @@ def query(
     search: str | SearchQuery | None = None,
     limit: int = 100,
 ) -> list[dict]:
-    """Stored articles as export records, newest published first, at most `limit`.
+    """Stored articles as export records, newest published first (to the second, then newest stored first;
+    undated articles last), at most `limit`.
 
     since/until: a date is that whole day in China time (UTC+8), so until is
     inclusive of its day; a datetime must be timezone-aware and bounds the
@@ -177,43 +192,17 @@ def query(
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be from 1 to {MAX_LIMIT:,} (the export gives everything), not {limit}")
     wanted = search if isinstance(search, SearchQuery) else parse_search(search)
-    conditions: list[ColumnElement[bool]] = []
-    if site:
-        conditions.append(StoredArticle.site == site)
-    if since is not None:
-        conditions.append(_since_condition(since))
-    if until is not None:
-        conditions.append(_until_condition(until))
-    statement = select(StoredArticle)
-    if symbol:
-        statement = statement.join(ArticleSymbol, ArticleSymbol.article_id == StoredArticle.id)
-        conditions.append(ArticleSymbol.symbol == symbol)
+    scope = _scope(site, since, until, symbol)
     with Session(engine) as session:
         if wanted:
-            conditions.extend(search_index.conditions(session.connection(), wanted))
-        statement = statement.where(*conditions)
-        rows = _newest_first(session, statement, limit, undated=since is None and until is None)
+            rows = search_index.newest_matching(session, scope, wanted, limit)
+        else:
+            rows = list(session.execute(scope.newest().limit(limit)).scalars())
         records = [article_record(row) for row in rows]
     if wanted:
         for record in records:
             record["snippet"] = search_index.snippet(record, wanted)
     return records
-
-
-def _newest_first(session: Session, statement: Select, limit: int, *, undated: bool) -> list[StoredArticle]:
-    """Dated articles newest first, then (if room is left) undated ones, newest row first.
-
-    Two queries rather than ORDER BY ... NULLS LAST: PostgreSQL's published_at
-    indexes cannot serve NULLS LAST with DESC, and with a plain DESC both
-    databases walk the index backwards and stop at `limit` matching rows.
-    """
-    published = StoredArticle.published_at
-    dated = statement.where(published.is_not(None)).order_by(published.desc(), StoredArticle.id.desc())
-    rows = list(session.execute(dated.limit(limit)).scalars())
-    if undated and len(rows) < limit:
-        rest = statement.where(published.is_(None)).order_by(StoredArticle.id.desc()).limit(limit - len(rows))
-        rows.extend(session.execute(rest).scalars())
-    return rows
 
 
 # --- stats -------------------------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@
 - a re-fetch that changes the title or body keeps the previous version in
   article_revisions;
 - article_symbols mirrors the article's symbols for indexed lookups;
-- the search index (storage.search) follows the title and body;
+- the search index (storage.search) follows the title and body, and the order
+  key (storage.order_key) the publication time;
 - duplicate_of links the article to the earliest article with the same content
   hash, else to one whose fingerprint is within NEAR_DUPLICATE_BITS.
 """
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from storage import fingerprint
 from storage.db import upsert_insert
 from storage.models import ArticleRevision, ArticleSymbol, StoredArticle
+from storage.order_key import order_key
 from storage.search import index_article
 
 if TYPE_CHECKING:
@@ -95,10 +97,11 @@ def _keep_revision(session: Session, row: StoredArticle, replaced_at: datetime) 
     )
 
 
-def _sync_symbols(session: Session, article_id: int, symbols: list[str]) -> None:
+def _sync_symbols(session: Session, article_id: int, symbols: list[str], key: int) -> None:
     session.execute(delete(ArticleSymbol).where(ArticleSymbol.article_id == article_id))
     if symbols:
-        session.execute(insert(ArticleSymbol), [{"article_id": article_id, "symbol": s} for s in dict.fromkeys(symbols)])
+        rows = [{"article_id": article_id, "symbol": s, "order_key": key} for s in dict.fromkeys(symbols)]
+        session.execute(insert(ArticleSymbol), rows)
 
 
 def upsert_article(session: Session, article: Article, fetched_at: datetime | None = None) -> Outcome:
@@ -145,11 +148,16 @@ def upsert_article_with_id(
         .on_conflict_do_update(index_elements=[StoredArticle.canonical_url], set_=changed)
         .returning(StoredArticle.id)
     )
+    indexed_key = existing.order_key if existing is not None else None  # before the statement changes the row
     article_id = session.execute(statement).scalar_one()
     original = find_original(session, article_id, article.body, changed)
-    if existing is None or existing.title != values["title"] or existing.body != values["body"]:
-        index_article(session.connection(), article_id, values["title"], values["body"], duplicate_of=original)
+    key = order_key(article_id, values["published_at"])
+    if indexed_key != key or existing.title != values["title"] or existing.body != values["body"]:
+        index_article(
+            session.connection(), article_id, values["title"], values["body"], values["published_at"],
+            indexed_key=indexed_key, duplicate_of=original,
+        )  # fmt: skip
     else:
         session.execute(update(StoredArticle).where(StoredArticle.id == article_id).values(duplicate_of=original))
-    _sync_symbols(session, article_id, article.symbols)
+    _sync_symbols(session, article_id, article.symbols, key)
     return ("inserted" if existing is None else "updated"), article_id

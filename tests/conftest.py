@@ -34,9 +34,7 @@ def database_url(request, tmp_path) -> str:
     return request.getfixturevalue("postgres_url")
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+def _fresh_postgres_database() -> Iterator[str]:
     import psycopg
 
     name = f"caixun_test_{uuid.uuid4().hex[:12]}"
@@ -51,6 +49,18 @@ def postgres_url() -> Iterator[str]:
             yield f"{base}/{name}"
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    yield from _fresh_postgres_database()
+
+
+@pytest.fixture(scope="module")
+def module_postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for the tests of one module, dropped afterwards."""
+    yield from _fresh_postgres_database()
 
 
 @dataclass(frozen=True)

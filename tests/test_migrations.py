@@ -161,3 +161,52 @@ def test_0006_carries_roll_watermarks_and_mtimes_to_site_neutral_state_and_back(
     ]
     assert _read(engine, "SELECT url, roll_mtime FROM page_states") == [(url, listed)]
     engine.dispose()
+
+
+def test_0009_gives_existing_rows_their_order_key_and_takes_it_away(database_url):
+    """Up: the database computes each row's order key as the writer does (storage.order_key), copies it to the
+    symbols, moves SQLite's search rows to it and gives PostgreSQL's tokens their periods; the search still finds
+    every row, newest first. Down: all of it undone, the rows kept."""
+    from storage.order_key import order_key
+    from storage.query import query
+    from storage.search import period_tokens
+
+    engine = _bare_engine(database_url)
+    upgrade(engine, "0007")
+    times = [
+        datetime(2025, 12, 31, 16, 30, 5, tzinfo=timezone.utc),  # 2026-01-01 00:30:05 in China
+        None,
+        datetime(1899, 6, 1, tzinfo=timezone.utc),  # before what the key holds: its first second
+        datetime(2026, 3, 1, 8, 0, 0, 250_000, tzinfo=timezone.utc),  # a fraction of a second, floored
+    ]
+    for number, published in enumerate(times, 1):
+        insert_old_schema_article(engine, f"https://example.com/{number}.html", body=f"正文内容第{number}篇")
+        with engine.begin() as connection:
+            connection.execute(_timed("UPDATE articles SET published_at = :a WHERE id = :id"), {"a": published, "id": number})
+            connection.execute(text("INSERT INTO article_symbols (article_id, symbol) VALUES (:id, 'sh600519')"), {"id": number})
+    upgrade(engine, "0008")
+    upgrade(engine, "0009")
+    keys = {n: order_key(n, published) for n, published in enumerate(times, 1)}
+    with engine.connect() as connection:
+        assert dict(connection.execute(text("SELECT id, order_key FROM articles")).all()) == keys
+        assert dict(connection.execute(text("SELECT article_id, order_key FROM article_symbols")).all()) == keys
+        if engine.dialect.name == "sqlite":
+            assert sorted(connection.execute(text("SELECT rowid FROM articles_bigrams")).scalars()) == sorted(keys.values())
+        else:
+            periods = connection.execute(
+                text("SELECT id, ARRAY(SELECT lexeme FROM unnest(search_tokens) WHERE lexeme LIKE '@%' ORDER BY 1) FROM articles")
+            ).all()
+            assert dict(periods) == {n: sorted(period_tokens(published)) for n, published in enumerate(times, 1)}
+    newest_first = [f"https://example.com/{n}.html" for n in sorted(keys, key=keys.get, reverse=True)]
+    assert [r["url"] for r in query(make_engine(database_url), search="正文")] == newest_first
+    assert [r["url"] for r in query(make_engine(database_url), symbol="sh600519")] == newest_first
+    downgrade(engine, "0008")
+    assert "order_key" not in {c["name"] for c in inspect(engine).get_columns("articles")}
+    assert "order_key" not in {c["name"] for c in inspect(engine).get_columns("article_symbols")}
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            assert sorted(connection.execute(text("SELECT rowid FROM articles_bigrams")).scalars()) == [1, 2, 3, 4]
+        else:
+            assert connection.execute(text("SELECT count(*) FROM articles WHERE search_tokens::text LIKE '%@%'")).scalar() == 0
+            assert connection.execute(text("SELECT count(*) FROM articles WHERE search_tokens @@ '正文'")).scalar() == 4
+    engine.dispose()

@@ -24,9 +24,14 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import op
 
-from storage.search import BIGRAM_TABLE, TOKENS_COLUMN, TOKENS_INDEX, reindex
+from storage.cjk_tokens import index_tokens
+
+BIGRAM_TABLE = "articles_bigrams"
+TOKENS_COLUMN = "search_tokens"
+TOKENS_INDEX = "ix_articles_search_tokens"
 
 revision = "0008"
 down_revision = "0007"
@@ -43,6 +48,29 @@ def _revision_0003():
     return module
 
 
+def _index_rows(bind, batch: int = 1000) -> None:
+    """Every article's tokens as this revision indexes them (rowid = id on SQLite; no period tokens): a copy of
+    what storage.search did at this revision, which later revisions change."""
+    articles = sa.table("articles", sa.column("id"), sa.column("title"), sa.column("body"))
+    if bind.dialect.name == "postgresql":
+        write = sa.text(f"UPDATE articles SET {TOKENS_COLUMN} = array_to_tsvector(CAST(:tokens AS text[])) WHERE id = :id")
+    else:
+        write = sa.text(f"INSERT INTO {BIGRAM_TABLE}(rowid, tokens) VALUES (:id, :tokens)")
+    last = 0
+    while True:
+        rows = bind.execute(
+            sa.select(articles.c.id, articles.c.title, articles.c.body)
+            .where(articles.c.id > last).order_by(articles.c.id).limit(batch)
+        ).all()  # fmt: skip
+        if not rows:
+            return
+        tokens = [index_tokens(title, body) for _, title, body in rows]
+        if bind.dialect.name != "postgresql":
+            tokens = [" ".join(t) for t in tokens]
+        bind.execute(write, [{"id": row[0], "tokens": t} for row, t in zip(rows, tokens)])
+        last = rows[-1][0]
+
+
 def upgrade() -> None:
     bind = op.get_bind()
     trigram = _revision_0003()
@@ -53,12 +81,12 @@ def upgrade() -> None:
         op.execute(
             f"CREATE VIRTUAL TABLE {BIGRAM_TABLE} USING fts5(tokens, detail=none, columnsize=0, prefix='1')"
         )
-        reindex(bind)
+        _index_rows(bind)
     elif bind.dialect.name == "postgresql":
         for name in trigram.TRIGRAM_INDEXES.values():
             op.execute(f"DROP INDEX IF EXISTS {name}")
         op.execute(f"ALTER TABLE articles ADD COLUMN {TOKENS_COLUMN} tsvector")
-        reindex(bind)
+        _index_rows(bind)
         op.execute(f"CREATE INDEX {TOKENS_INDEX} ON articles USING gin ({TOKENS_COLUMN})")  # after the fill: faster
 
 
