@@ -55,7 +55,8 @@ from storage import make_engine, mask_url, session_factory
 from storage import cjk_tokens, fingerprint
 from storage.cjk_tokens import index_tokens
 from storage.models import ArticleSymbol, StoredArticle
-from storage.search import BIGRAM_TABLE, TOKENS_COLUMN
+from storage.order_key import order_key
+from storage.search import BIGRAM_TABLE, TOKENS_COLUMN, period_tokens
 from storage.write import (  # the bulk fill stores what the writer stores
     _CONTENT_FIELDS,
     dedup_values,
@@ -273,6 +274,9 @@ _ARTICLE_COLUMNS = tuple(c.name for c in StoredArticle.__table__.columns)
 # article is checked against those functions (a mismatch stops the fill), and tests/test_benchmark_storage.py checks
 # thousands of articles.
 CHECK_EVERY = 97
+# FTS5 rows inserted at once, in rowid (order key) order: FTS5 flushes its in-memory index whenever a rowid is lower
+# than the last, and articles come in no order of publication
+FTS5_BATCH = 50_000
 _MEMO_LIMIT = 200_000
 _line_tokens: dict[str, list[str]] = {}
 _line_text: dict[str, tuple[str, frozenset[str]]] = {}  # line -> (its normalized text, its sampled inner shingles)
@@ -388,8 +392,9 @@ def article_row(article: Article, dedup: dict | None = None, values: dict | None
     }
 
 
-def symbol_rows(article_id: int, row: dict) -> list[tuple[int, str]]:
-    return [(article_id, s) for s in dict.fromkeys(row["symbols"])]
+def symbol_rows(rows: list[dict]) -> list[tuple[int, str, int]]:
+    """The article_symbols rows (article_id, symbol, order_key) of article rows that have their id and order_key."""
+    return [(row["id"], s, row["order_key"]) for row in rows for s in dict.fromkeys(row["symbols"])]
 
 
 def cache_key(sources: Sources, seed: int) -> str:
@@ -494,22 +499,28 @@ def _fill_sqlite(engine: Engine, chunks: Iterator[Chunk], total: int, result: Bu
         next_id = _first_id(connection)
         insert_articles, insert_symbols = sqlalchemy.insert(StoredArticle.__table__), sqlalchemy.insert(ArticleSymbol.__table__)
         insert_tokens = f"INSERT INTO {BIGRAM_TABLE}(rowid, tokens) VALUES (?, ?)"
+        pending_tokens: list[tuple[int, str]] = []
         for chunk in _timed_chunks(chunks, result):
             clock = time.perf_counter()
             ids = range(next_id, next_id + len(chunk.articles))
             next_id += len(chunk.articles)
-            rows = [{"id": i, **row} for i, (row, _) in zip(ids, chunk.prepared)]
+            rows = [{"id": i, **row, "order_key": order_key(i, row["published_at"])} for i, (row, _) in zip(ids, chunk.prepared)]
             connection.execute(insert_articles, rows)
             clock = result.timed("insert articles", clock)
-            symbols = [{"article_id": i, "symbol": s} for i, row in zip(ids, rows) for _, s in symbol_rows(i, row)]
+            symbols = [{"article_id": i, "symbol": s, "order_key": k} for i, s, k in symbol_rows(rows)]
             if symbols:
                 connection.execute(insert_symbols, symbols)
             clock = result.timed("insert article_symbols", clock)
-            connection.exec_driver_sql(insert_tokens, [(i, tokens) for i, (_, tokens) in zip(ids, chunk.prepared)])
+            pending_tokens += [(row["order_key"], tokens) for row, (_, tokens) in zip(rows, chunk.prepared)]
+            if len(pending_tokens) >= FTS5_BATCH:
+                connection.exec_driver_sql(insert_tokens, sorted(pending_tokens))
+                pending_tokens.clear()
             result.timed("insert FTS5 rows", clock)
             result.cached_chunks += chunk.cached
             progress.add(len(chunk.articles))
         clock = time.perf_counter()
+        connection.exec_driver_sql(insert_tokens, sorted(pending_tokens))
+        result.timed("insert FTS5 rows", clock)
         connection.commit()
         result.timed("commit", clock)
         connection.exec_driver_sql("PRAGMA journal_mode=WAL")
@@ -549,17 +560,18 @@ def _fill_postgresql(engine: Engine, chunks: Iterator[Chunk], total: int, result
             for chunk in _timed_chunks(chunks, result):
                 clock = time.perf_counter()
                 for row, tokens in chunk.prepared:
-                    symbols += symbol_rows(next_id, row)
-                    row = {**row, "id": next_id}
+                    row = {**row, "id": next_id, "order_key": order_key(next_id, row["published_at"])}
+                    symbols += symbol_rows([row])
                     for name in _JSON_COLUMNS:
                         row[name] = json.dumps(row[name])  # as SQLAlchemy's JSON type stores it
-                    copy.write_row([row[name] for name in _ARTICLE_COLUMNS] + [tsvector_literal(tokens)])
+                    periods = " ".join(period_tokens(row["published_at"]))
+                    copy.write_row([row[name] for name in _ARTICLE_COLUMNS] + [tsvector_literal(f"{tokens} {periods}")])
                     next_id += 1
                 result.timed("COPY articles", clock)
                 result.cached_chunks += chunk.cached
                 progress.add(len(chunk.articles))
         clock = time.perf_counter()
-        with connection.cursor() as cursor, cursor.copy("COPY article_symbols (article_id, symbol) FROM STDIN") as copy:
+        with connection.cursor() as cursor, cursor.copy("COPY article_symbols (article_id, symbol, order_key) FROM STDIN") as copy:
             for row in symbols:
                 copy.write_row(row)
         result.timed("COPY article_symbols", clock)

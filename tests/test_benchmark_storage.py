@@ -68,7 +68,9 @@ def _stored(engine) -> tuple[list[dict], list[tuple]]:
             {c.name: getattr(row, c.name) for c in StoredArticle.__table__.columns if c.name != "id"}
             for row in session.scalars(select(StoredArticle).order_by(StoredArticle.id))
         ]
-        symbols = session.execute(select(ArticleSymbol.article_id, ArticleSymbol.symbol).order_by(ArticleSymbol.article_id, ArticleSymbol.symbol)).all()
+        symbols = session.execute(
+            select(ArticleSymbol.article_id, ArticleSymbol.symbol, ArticleSymbol.order_key).order_by(ArticleSymbol.article_id, ArticleSymbol.symbol)
+        ).all()
     return articles, [tuple(row) for row in symbols]
 
 
