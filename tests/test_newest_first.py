@@ -121,13 +121,9 @@ def _corpus(count: int = 240, seed: int = 11) -> list[Article]:
     return articles
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def filled(request, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('newest') / 'store.db'}"
-    else:
-        url = request.getfixturevalue("module_postgres_url")
-    engine = make_engine(url)
+@pytest.fixture(scope="module")
+def filled(module_database_url):
+    engine = make_engine(module_database_url)
     articles = _corpus()
     with session_factory(engine).begin() as session:
         for article in articles:
