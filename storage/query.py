@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import ColumnElement, Engine, and_, case, func, select
 from sqlalchemy.orm import Session
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from storage import search as search_index
 from storage.models import CrawlRun, StoredArticle
 from storage.order_key import FIRST_DATED_KEY, key_bound_is_exact, keys_before, keys_from, keys_through
-from storage.scope import Scope
+from storage.scope import CHINA, Scope, midnight
 from storage.frames import frame  # noqa: F401  (re-export: the readers' DataFrame)
 from storage.search import (  # noqa: F401 (the readers' API names them)
     MAX_SEARCH_TERMS,
@@ -46,7 +46,7 @@ from storage.search import parse as parse_search
 logger = logging.getLogger(__name__)
 
 # Article times are shown in China Standard Time, the sites' own zone; storage is UTC.
-DISPLAY_TZ = timezone(timedelta(hours=8))
+DISPLAY_TZ = CHINA
 
 EXPORT_FIELDS = (
     "url", "canonical_url", "title", "published_at", "published_precision", "source", "source_url", "authors",
@@ -118,13 +118,9 @@ def check_day(day: date, name: str = "date") -> date:
     return day
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), DISPLAY_TZ)
-
-
 def day_start(day: date) -> datetime:
     """Midnight of a China-time day, as an aware datetime; DateOutOfRange outside FIRST_DAY … LAST_DAY."""
-    return _midnight(check_day(day))
+    return midnight(check_day(day))
 
 
 def _aware(value: datetime, name: str) -> datetime:
@@ -145,7 +141,7 @@ def _scope(site: str | None, since: date | datetime | None, until: date | dateti
     exact: list[ColumnElement[bool]] = []
     published = StoredArticle.published_at
     if since is not None:
-        start = _aware(since, "since") if isinstance(since, datetime) else _midnight(check_day(since, "since"))
+        start = _aware(since, "since") if isinstance(since, datetime) else midnight(check_day(since, "since"))
         low = keys_from(start)
         if not key_bound_is_exact(start):
             exact.append(published >= start)
@@ -154,7 +150,7 @@ def _scope(site: str | None, since: date | datetime | None, until: date | dateti
             high = keys_through(_aware(until, "until"))
             exact.append(published <= until)
         else:
-            end = _midnight(check_day(until, "until") + timedelta(days=1))
+            end = midnight(check_day(until, "until") + timedelta(days=1))
             high = keys_before(end)
             if not key_bound_is_exact(end):
                 exact.append(published < end)
@@ -240,7 +236,7 @@ def _per_day(session: Session, first: date, last: date) -> dict[str, dict[str, i
     day = _china_day(published, session.get_bind().dialect.name).label("day")
     rows = session.execute(
         select(day, StoredArticle.site, func.count())
-        .where(published >= _midnight(first), published < _midnight(last + timedelta(days=1)))
+        .where(published >= midnight(first), published < midnight(last + timedelta(days=1)))
         .group_by(day, StoredArticle.site)
         .order_by(day, StoredArticle.site)
     )

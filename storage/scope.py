@@ -15,11 +15,13 @@ from storage.order_key import EPOCH, FIRST_DATED_KEY, keys_before, keys_from, se
 CHINA = timezone(timedelta(hours=8))  # the sites' zone: days are China-time days
 
 
+def midnight(day: date) -> datetime:
+    """The start of a China-time day, as an aware datetime."""
+    return datetime.combine(day, time(), CHINA)
+
+
 def day_keys(first: date, last: date) -> tuple[int, int]:
     """Key bounds (low inclusive, high exclusive) of the China-time days first..last."""
-    def midnight(day: date) -> datetime:
-        return datetime.combine(day, time(), CHINA)
-
     return keys_from(midnight(first)), keys_before(midnight(last + timedelta(days=1)))
 
 
