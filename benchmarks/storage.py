@@ -56,7 +56,7 @@ from storage import cjk_tokens, fingerprint
 from storage.cjk_tokens import index_tokens
 from storage.models import ArticleSymbol, StoredArticle
 from storage.order_key import order_key
-from storage.search import BIGRAM_TABLE, TOKENS_COLUMN, period_tokens
+from storage.search import BIGRAM_TABLE, TOKENS_COLUMN, postgresql_tokens
 from storage.write import (  # the bulk fill stores what the writer stores
     _CONTENT_FIELDS,
     dedup_values,
@@ -564,8 +564,8 @@ def _fill_postgresql(engine: Engine, chunks: Iterator[Chunk], total: int, result
                     symbols += symbol_rows([row])
                     for name in _JSON_COLUMNS:
                         row[name] = json.dumps(row[name])  # as SQLAlchemy's JSON type stores it
-                    periods = " ".join(period_tokens(row["published_at"]))
-                    copy.write_row([row[name] for name in _ARTICLE_COLUMNS] + [tsvector_literal(f"{tokens} {periods}")])
+                    stored = " ".join(postgresql_tokens(tokens.split(" "), row["published_at"]))
+                    copy.write_row([row[name] for name in _ARTICLE_COLUMNS] + [tsvector_literal(stored)])
                     next_id += 1
                 result.timed("COPY articles", clock)
                 result.cached_chunks += chunk.cached

@@ -7,10 +7,13 @@ Text is NFKC-normalised and lower-cased, then read as runs:
 - a run of Latin letters and digits is one word: "Model" → model, "600519" → 600519;
 - anything else (spaces, punctuation, symbols) only separates runs.
 
+An index may also hold every CJK character of the text as a token (character_tokens; PostgreSQL's
+does: asking GIN for a prefix merges every token that starts with it, one per bigram).
+
 A search term is turned into the tokens every text containing it must have (term_tokens):
 the same bigrams; a run's last character only where the run ends inside the term (the text's
 run may go on where the term stops); the term's last run as a prefix when it is one CJK
-character or a Latin word (the text's word may be longer). The index proposes rows holding
+character (unless the index holds every character) or a Latin word (the text's word may be longer). The index proposes rows holding
 all of them, and the caller checks that the term itself is in the text, so a hit is a real
 substring (a Latin word is matched from its start: "odel" does not find "Model").
 """
@@ -28,6 +31,7 @@ _CJK = (
     "\U00020000-\U0003134f"  # Han extensions B–G
 )
 _RUN = re.compile(f"([{_CJK}]+)|([0-9a-z]+)")
+_CJK_CHARACTER = re.compile(f"[{_CJK}]")
 
 
 class Token(NamedTuple):
@@ -56,8 +60,16 @@ def index_tokens(*texts: str | None) -> list[str]:
     return list(found)
 
 
-def term_tokens(term: str) -> list[Token]:
-    """The tokens a text containing `term` has; [] when the term has no letter, digit or CJK character."""
+def character_tokens(tokens: list[str]) -> list[str]:
+    """Every CJK character of index_tokens' tokens that is not a token yet: with them, the index holds each
+    character of the text (each is in a bigram or is a one-character run)."""
+    known = set(tokens)
+    return [c for c in dict.fromkeys("".join(tokens)) if c not in known and _CJK_CHARACTER.match(c)]
+
+
+def term_tokens(term: str, *, every_character: bool = False) -> list[Token]:
+    """The tokens a text containing `term` has; [] when the term has no letter, digit or CJK character.
+    every_character: the index holds character_tokens too, so a lone CJK character is a token, not a prefix."""
     text = normalized(term)
     matches = list(_RUN.finditer(text))
     tokens: list[Token] = []
@@ -69,7 +81,7 @@ def term_tokens(term: str) -> list[Token]:
             continue
         tokens += [Token(run[i : i + 2]) for i in range(len(run) - 1)]
         if len(run) == 1:
-            tokens.append(Token(run, prefix=at_end))
+            tokens.append(Token(run, prefix=at_end and not every_character))
         elif not at_end:
             tokens.append(Token(run[-1]))
     return list(dict.fromkeys(tokens))

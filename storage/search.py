@@ -8,7 +8,9 @@ wrong with a search (an unclosed quote, a lone -, nothing to find, too many or t
 Index (storage/migrations/versions/0008_bigram_search.py, 0009): every article's title and body as
 the tokens of storage.cjk_tokens, in an FTS5 table on SQLite (articles_bigrams, whose rowid is the
 article's order key, storage.order_key) and in the tsvector column articles.search_tokens under a GIN
-index on PostgreSQL, with the article's China-time day, month and year as extra tokens. The writer
+index on PostgreSQL, with every CJK character of the text as a token of its own (a one-character term
+is then one token, where a prefix would merge every bigram starting with it; revision 0010) and the
+article's China-time day, month and year as extra tokens (postgresql_tokens). The writer
 keeps them current (index_article); reindex fills them for rows written around the writer (a bulk
 load). A term's tokens select candidates through the index, and a term of several tokens must then be
 in the title or the body (case-insensitive for Latin letters); a term that is one token (a Chinese
@@ -45,7 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 
-from storage.cjk_tokens import index_tokens, normalized, term_tokens
+from storage.cjk_tokens import character_tokens, index_tokens, normalized, term_tokens
 from storage.models import StoredArticle
 from storage.order_key import EPOCH, MAX_ID, MAX_SECOND, key_second, order_key
 from storage.scope import CHINA, Scope, day_keys
@@ -127,6 +129,11 @@ def period_tokens(published_at: datetime | None) -> list[str]:
     return [f"@{day:%Y-%m-%d}", f"@{day:%Y-%m}", f"@{day:%Y}"]
 
 
+def postgresql_tokens(tokens: list[str], published_at: datetime | None) -> list[str]:
+    """What PostgreSQL's tsvector of an article holds: its index_tokens, each CJK character, its periods."""
+    return tokens + character_tokens(tokens) + period_tokens(published_at)
+
+
 def sql_period_tokens(column: str) -> str:
     """period_tokens() computed by PostgreSQL for a timestamptz column (a migration filling existing rows)."""
     since, last = EPOCH.isoformat(), (EPOCH + timedelta(seconds=MAX_SECOND)).isoformat()
@@ -162,7 +169,7 @@ def _store_tokens(connection: Connection, rows: list[dict]) -> None:
     values = [{"id": row["id"], "order_key": row["order_key"], **{name: row[name] for name in also}} for row in keyed]
     if connection.dialect.name == "postgresql":
         for value, row in zip(values, keyed):
-            value["tokens"] = row["tokens"] + period_tokens(row["published_at"])
+            value["tokens"] = postgresql_tokens(row["tokens"], row["published_at"])
         connection.execute(
             text(
                 f"UPDATE articles SET {TOKENS_COLUMN} = array_to_tsvector(CAST(:tokens AS text[])), "
@@ -277,7 +284,8 @@ def contains(term: str, dialect: str) -> ColumnElement[bool]:
 def index_query(search: SearchQuery, dialect: str) -> str | None:
     """What the index is asked, every term's tokens ANDed (None: no term has a token, "%" alone): an FTS5
     expression on SQLite, a tsquery on PostgreSQL (no parser, no locale: the tokens as they are)."""
-    tokens = [token for term in search.terms for token in term_tokens(term)]
+    every_character = dialect == "postgresql"  # its tokens hold each CJK character (postgresql_tokens)
+    tokens = [token for term in search.terms for token in term_tokens(term, every_character=every_character)]
     if not tokens:
         return None
     if dialect == "postgresql":
@@ -378,5 +386,5 @@ def snippet(record: dict, search: SearchQuery, width: int = SNIPPET_CHARS) -> st
 
 __all__ = [
     "BIGRAM_TABLE", "BadSearch", "SearchQuery", "SearchUnavailable", "contains", "index_article", "index_query",
-    "newest_matching", "parse", "period_tokens", "reindex", "require_index", "snippet", "text_checks",
+    "newest_matching", "parse", "period_tokens", "postgresql_tokens", "reindex", "require_index", "snippet", "text_checks",
 ]  # fmt: skip

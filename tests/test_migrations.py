@@ -198,6 +198,7 @@ def test_0009_gives_existing_rows_their_order_key_and_takes_it_away(database_url
             ).all()
             assert dict(periods) == {n: sorted(period_tokens(published)) for n, published in enumerate(times, 1)}
     newest_first = [f"https://example.com/{n}.html" for n in sorted(keys, key=keys.get, reverse=True)]
+    upgrade(engine)  # the readers' API needs the head revision
     assert [r["url"] for r in query(make_engine(database_url), search="正文")] == newest_first
     assert [r["url"] for r in query(make_engine(database_url), symbol="sh600519")] == newest_first
     downgrade(engine, "0008")
@@ -209,4 +210,40 @@ def test_0009_gives_existing_rows_their_order_key_and_takes_it_away(database_url
         else:
             assert connection.execute(text("SELECT count(*) FROM articles WHERE search_tokens::text LIKE '%@%'")).scalar() == 0
             assert connection.execute(text("SELECT count(*) FROM articles WHERE search_tokens @@ '正文'")).scalar() == 4
+    engine.dispose()
+
+
+def test_0010_gives_postgresql_every_character_as_a_token_and_keeps_it_down(database_url):
+    """Up: on PostgreSQL the database adds each CJK character of the stored bigrams as a token, so a one-character
+    search is one token; SQLite is unchanged. Either way the search finds every row that holds the character,
+    after the upgrade and after the way down."""
+    from storage.query import query
+
+    engine = _bare_engine(database_url)
+    upgrade(engine, "0007")
+    bodies = {"https://example.com/1.html": "外汇储备增加", "https://example.com/2.html": "汇率", "https://example.com/3.html": "储蓄"}
+    for url, body in bodies.items():
+        insert_old_schema_article(engine, url, title="新闻", body=body)
+    upgrade(engine, "0009")
+    postgresql = engine.dialect.name == "postgresql"
+    lexemes = "SELECT ARRAY(SELECT lexeme FROM unnest(search_tokens)) FROM articles ORDER BY id"
+    if postgresql:
+        with engine.connect() as connection:
+            assert "汇" not in connection.execute(text(lexemes)).scalars().first()  # mid-run: in bigrams only
+    upgrade(engine, "0010")
+    holding = {url for url, body in bodies.items() if "汇" in body}
+    assert {r["url"] for r in query(make_engine(database_url), search="汇")} == holding
+    if postgresql:
+        with engine.connect() as connection:
+            first = connection.execute(text(lexemes)).scalars().first()
+            assert {"外", "汇", "储", "备", "增", "加", "新", "闻"} <= set(first)
+            assert connection.execute(text("SELECT count(*) FROM articles WHERE search_tokens @@ '汇'")).scalar() == 2
+            assert connection.execute(  # the GIN index was rebuilt
+                text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_articles_search_tokens'")
+            ).scalar() == "CREATE INDEX ix_articles_search_tokens ON public.articles USING gin (search_tokens)"
+    downgrade(engine, "0009")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM articles")).scalar() == 3
+        if postgresql:  # revision 0009 asks '汇':*, which the character tokens answer truly
+            assert connection.execute(text("SELECT count(*) FROM articles WHERE search_tokens @@ '汇:*'")).scalar() == 2
     engine.dispose()

@@ -8,10 +8,11 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import text
 
 from extractors import Article
 from storage import make_engine, session_factory
-from storage.cjk_tokens import Token, index_tokens, term_tokens
+from storage.cjk_tokens import Token, character_tokens, index_tokens, normalized, term_tokens
 from storage.query import query
 from storage.search import BadSearch, parse
 from storage.write import upsert_article
@@ -28,6 +29,23 @@ def test_text_becomes_bigrams_run_ends_and_words():
         "特斯", "斯拉", "拉", "model", "y", "发布", "布", "买入", "入", "a", "股", "茅台", "台", "600519", "涨",
     ]  # fmt: skip
     assert index_tokens("Ａ股　１０％") == ["a", "股", "10"]  # full-width letters and digits are the plain ones
+
+
+def test_character_tokens_are_every_cjk_character_not_yet_a_token():
+    tokens = index_tokens("特斯拉Model Y发布", "买入A股，茅台600519涨")
+    assert character_tokens(tokens) == ["特", "斯", "发", "买", "茅"]  # 拉 布 入 股 台 涨 are tokens already;
+    # no letter or digit of model, y, a, 600519
+    text = "央行降息，A股上涨；外汇储备与ﾃｽﾄ한국어𠀀"  # Han, half-width kana, hangul, an extension-B character
+    tokens = index_tokens(text)
+    wanted = {c for c in normalized(text) if c not in "，；" and not c.isascii()}  # every character but punctuation
+    assert set(tokens + character_tokens(tokens)) >= wanted
+    assert not set(tokens) & set(character_tokens(tokens))
+
+
+def test_a_lone_character_is_a_token_where_the_index_holds_every_character():
+    assert term_tokens("降", every_character=True) == [Token("降")]
+    assert term_tokens("A股", every_character=True) == [Token("a"), Token("股")]
+    assert term_tokens("Model", every_character=True) == [Token("model", prefix=True)]  # a word may go on: Models
 
 
 @pytest.mark.parametrize(
@@ -212,6 +230,8 @@ def test_every_term_is_asked_of_the_index_with_its_own_tokens():
     assert index_query(parse("市场 投资"), "postgresql") == "'市场' & '投资'"
     assert index_query(parse("资本市场 iPhone"), "postgresql") == "'资本' & '本市' & '市场' & 'iphone':*"
     assert index_query(parse("%"), "sqlite") is None  # nothing for the index: a scan
+    assert index_query(parse("汇"), "sqlite") == '"汇"*'  # FTS5's one-character prefix index
+    assert index_query(parse("汇"), "postgresql") == "'汇'"  # a token of its own (postgresql_tokens), no prefix
 
 
 def test_a_one_token_term_is_answered_by_the_index_alone():
@@ -222,3 +242,16 @@ def test_a_one_token_term_is_answered_by_the_index_alone():
         for term, checked in [("央行", False), ("降", False), ("iPhone", False), ("央行行长", True), ("A股", True), ("5%", True)]:
             assert bool(text_checks(parse(term), dialect)) == checked, (term, dialect)
         assert len(text_checks(parse("央行 -降息"), dialect)) == 1  # an excluded term is always checked
+
+
+def test_postgresql_holds_every_chinese_character_of_an_article_as_a_token(postgresql_store):
+    """A one-character term is one token there (no prefix merging every bigram that starts with it)."""
+    with postgresql_store.connect() as connection:
+        rows = connection.execute(
+            text("SELECT url, ARRAY(SELECT lexeme FROM unnest(search_tokens)) FROM articles ORDER BY id")
+        ).all()
+    articles = {a.url: a for a in _corpus_articles()}
+    assert len(rows) == len(articles)
+    for url, lexemes in rows:
+        han = {c for c in articles[url].title + articles[url].body if "\u4e00" <= c <= "\u9fff"}
+        assert han <= set(lexemes), url
