@@ -1,7 +1,7 @@
 """Command line: ``python -m benchmarks.export_memory [--articles 100000 [300000 ...]] [--formats parquet,jsonl]``.
 
 Peak memory of ``python -m storage export`` as the store grows: fills a temporary SQLite store with synthetic articles
-(benchmarks.storage's Synthesizer and bulk_fill: the writer's rows, loaded in one go) up to each size in turn, and at each size runs the export in a subprocess, as a reader would, sampling its VmRSS
+(benchmarks.synthetic's Synthesizer and benchmarks.bulk_fill: the writer's rows, loaded in one go) up to each size in turn, and at each size runs the export in a subprocess, as a reader would, sampling its VmRSS
 (/proc/<pid>/status) every 50 ms. Prints per size and format: articles, seconds, the peak of the VmRSS samples, the
 last VmHWM read (the kernel's high-water mark of the process's memory, which catches peaks between samples, up to its
 last 50 ms), the median VmRSS of the second half of the run, the file size, and checks that the file holds every
@@ -26,7 +26,9 @@ from pathlib import Path
 
 import sqlalchemy
 
-from benchmarks.storage import SEED, Synthesizer, bulk_fill, load_sources, server_version, sqlite_database
+from benchmarks.bulk_fill import bulk_fill
+from benchmarks.storage import server_version, sqlite_database
+from benchmarks.synthetic import SEED, Synthesizer, load_sources
 from storage import make_engine
 
 logger = logging.getLogger(__name__)
@@ -140,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("benchmarks.storage").setLevel(logging.WARNING)  # the fill's progress lines
+    logging.getLogger("benchmarks.bulk_fill").setLevel(logging.WARNING)  # the fill's progress lines
     import pyarrow
 
     command = " ".join(["python -m benchmarks.export_memory", *(argv if argv is not None else sys.argv[1:])])
@@ -152,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[Run] = []
     with sqlite_database() as url, tempfile.TemporaryDirectory(prefix="caixun_export_") as folder:
         engine = make_engine(url)
-        print(f"store: {server_version(engine)}, a temporary file; filled by benchmarks.storage.bulk_fill", flush=True)
+        print(f"store: {server_version(engine)}, a temporary file; filled by benchmarks.bulk_fill", flush=True)
         synthesizer = Synthesizer(load_sources(), seed=args.seed)
         print(f"{'articles':>9} {'format':>8} {'seconds':>8} {'peak RSS MiB':>13} {'VmHWM MiB':>10} "
               f"{'late median MiB':>16} {'file MiB':>9} {'rows':>9}", flush=True)  # fmt: skip

@@ -31,7 +31,7 @@ def content_hash(body: str) -> str:
     return hashlib.sha256(normalized(body).encode("utf-8")).hexdigest()
 
 
-def _sampled_rows(shingles: set[str], keep_mask: int) -> list[str]:
+def sampled_rows(shingles: set[str], keep_mask: int) -> list[str]:
     """64-bit hashes (as bit strings) of a content-defined sample of the shingles.
 
     Two CRC-32s make the 64 bits at C speed; keeping the shingles whose first
@@ -53,7 +53,7 @@ def simhash(body: str) -> int:
     if not text:
         return 0
     shingles = {text[i : i + SHINGLE] for i in range(max(len(text) - SHINGLE + 1, 1))}
-    rows = _sampled_rows(shingles, 3) or _sampled_rows(shingles, 0)  # short texts: all shingles
+    rows = sampled_rows(shingles, 3) or sampled_rows(shingles, 0)  # short texts: all shingles
     half = len(rows) / 2
     value = 0
     for column in zip(*rows):  # column-wise counts in C: zip transposes the bit strings

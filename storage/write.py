@@ -30,17 +30,17 @@ if TYPE_CHECKING:
 
 Outcome = Literal["inserted", "updated", "unchanged"]
 
-_CONTENT_FIELDS = (
+CONTENT_FIELDS = (
     "url", "site", "title", "published_at", "published_precision", "source", "source_url", "authors", "editor",
     "original_title", "body", "images", "symbols", "language", "extractor", "warnings",
 )  # fmt: skip
 _BAND_COLUMNS = ("fp_band0", "fp_band1", "fp_band2", "fp_band3")
 
 
-def _row_values(article: Article) -> dict:
+def row_values(article: Article) -> dict:
     data = article.to_dict()
     data["published_at"] = article.published_at  # keep the datetime, not its ISO string
-    return {name: data[name] for name in _CONTENT_FIELDS}
+    return {name: data[name] for name in CONTENT_FIELDS}
 
 
 def article_dedup_values(article: Article) -> dict:
@@ -129,7 +129,7 @@ def upsert_article_with_id(
     fetched_at = fetched_at or datetime.now(timezone.utc)
     changed_at = changed_at or fetched_at
     key = article.canonical_url or article.url
-    values = _row_values(article)
+    values = row_values(article)
     existing = session.execute(select(StoredArticle).where(StoredArticle.canonical_url == key)).scalar_one_or_none()
     if existing is not None and all(getattr(existing, k) == v for k, v in values.items()):
         if refetch:

@@ -1,5 +1,5 @@
-"""The storage benchmark (benchmarks/storage.py) on tiny stores: synthesis, the bulk fill (the writer's rows and search
-index, on SQLite and PostgreSQL), the whole run."""
+"""The storage benchmark on tiny stores: synthesis (benchmarks/synthetic.py), the bulk fill (benchmarks/bulk_fill.py:
+the writer's rows and search index, on SQLite and PostgreSQL), the whole run (benchmarks/storage.py)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
-from benchmarks.storage import (
-    FOUR_CHARACTER_TERMS,
-    ONE_CHARACTER_TERMS,
-    QUERIES,
-    SITES,
-    TWO_CHARACTER_TERMS,
+from benchmarks.bulk_fill import (
     PreparedMismatch,
-    Synthesizer,
     article_row,
     bulk_fill,
     cache_key,
@@ -24,18 +18,23 @@ from benchmarks.storage import (
     fast_index_tokens,
     fast_row_values,
     prepare,
-    load_sources,
+    prepared_chunks,
+)
+from benchmarks.storage import (
+    FOUR_CHARACTER_TERMS,
+    ONE_CHARACTER_TERMS,
+    QUERIES,
+    TWO_CHARACTER_TERMS,
     main,
     percentile,
     postgresql_database,
-    prepared_chunks,
-    symbol_pool,
 )
+from benchmarks.synthetic import SITES, Synthesizer, load_sources, symbol_pool
 from storage import make_engine, session_factory, upsert_article
 from storage.models import ArticleSymbol, StoredArticle
 from storage.cjk_tokens import index_tokens
 from storage.query import query
-from storage.write import _row_values, dedup_values
+from storage.write import dedup_values, row_values
 from tests.conftest import POSTGRES_ADMIN_URL
 
 
@@ -160,10 +159,10 @@ def test_fast_per_article_values_are_the_writers(monkeypatch):
     for article in articles + odd:
         assert fast_dedup_values(article.body) == dedup_values(article.body), article.body[:40]
         assert fast_index_tokens(article.title, article.body) == index_tokens(article.title, article.body)
-        assert fast_row_values(article) == _row_values(article)
+        assert fast_row_values(article) == row_values(article)
     rows = prepare(articles[:200], 0)
     assert [row for row, _ in rows] == [article_row(a) for a in articles[:200]]
-    monkeypatch.setattr("benchmarks.storage.fast_index_tokens", lambda title, body: ["wrong"])
+    monkeypatch.setattr("benchmarks.bulk_fill.fast_index_tokens", lambda title, body: ["wrong"])
     with pytest.raises(PreparedMismatch):  # the fill checks itself against the writer's functions
         prepare(articles[:200], 0)
 
