@@ -36,8 +36,9 @@ def upgrade() -> None:
     op.execute("DROP INDEX IF EXISTS ix_articles_search_tokens")
     op.execute(
         "UPDATE articles SET search_tokens = search_tokens || array_to_tsvector(ARRAY("
-        "SELECT DISTINCT c FROM unnest(search_tokens) AS t(lexeme, positions, weights), "
-        f"regexp_split_to_table(t.lexeme, '') AS c WHERE c ~ '{_CJK_CLASS}')) "
+        "SELECT DISTINCT substr(t.lexeme, i, 1) FROM unnest(search_tokens) AS t(lexeme, positions, weights), "
+        "generate_series(1, 2) AS i "  # a one-character run is a token already: only bigrams give new ones
+        f"WHERE char_length(t.lexeme) = 2 AND substr(t.lexeme, i, 1) ~ '{_CJK_CLASS}')) "
         "WHERE search_tokens IS NOT NULL"
     )
     op.execute("CREATE INDEX ix_articles_search_tokens ON articles USING gin (search_tokens)")
