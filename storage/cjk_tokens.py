@@ -12,10 +12,11 @@ does: asking GIN for a prefix merges every token that starts with it, one per bi
 
 A search term is turned into the tokens every text containing it must have (term_tokens):
 the same bigrams; a run's last character only where the run ends inside the term (the text's
-run may go on where the term stops); the term's last run as a prefix when it is one CJK
-character (unless the index holds every character) or a Latin word (the text's word may be longer). The index proposes rows holding
-all of them, and the caller checks that the term itself is in the text, so a hit is a real
-substring (a Latin word is matched from its start: "odel" does not find "Model").
+run may go on where the term stops); the term's last run as a prefix when it is a Latin word
+(the text's word may be longer) or one CJK character (unless the index holds every character).
+The index proposes rows holding all of them, and the caller checks that the term itself is in
+the text, so a hit is a real substring (a Latin word is matched from its start: "odel" does not
+find "Model").
 """
 
 from __future__ import annotations

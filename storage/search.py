@@ -5,7 +5,7 @@ spaces included; -word or -"a phrase" excludes articles that contain it. Every c
 plain: %, _, \\ and quotes inside a word are looked for as they are. BadSearch says what is
 wrong with a search (an unclosed quote, a lone -, nothing to find, too many or too long terms).
 
-Index (storage/migrations/versions/0008_bigram_search.py, 0009): every article's title and body as
+Index (storage/migrations/versions/0008_bigram_search.py, 0009, 0010): every article's title and body as
 the tokens of storage.cjk_tokens, in an FTS5 table on SQLite (articles_bigrams, whose rowid is the
 article's order key, storage.order_key) and in the tsvector column articles.search_tokens under a GIN
 index on PostgreSQL, with every CJK character of the text as a token of its own (a one-character term
