@@ -20,7 +20,7 @@ that a Latin word is matched from its start.
 
 Newest first (newest_matching): SQLite reads the index's matches in rowid order, which is the
 readers' order, and stops at `limit`; PostgreSQL's GIN index has no order, so it is asked for one
-period at a time, newest first, each period four times the last (its own matches are few, and sorted).
+period at a time, newest first, each period at least four times the last (its own matches are few, and sorted).
 """
 
 from __future__ import annotations
@@ -341,10 +341,18 @@ def _first_span(session: Session, days: int) -> int:
     return max(1, min(days, math.ceil(FIRST_PERIOD_ARTICLES * days / articles)))
 
 
+def _next_span(span: int, days_read: int, found: int, wanted: int) -> int:
+    """Days of the next period: four times the last, or more where the matches so far, at their rate, need more
+    days to make up the `wanted` still missing (twice as many, as rates vary; none found yet counts as half a
+    match). Each statement walks the posting list of the rarest term whatever the period, so a rare term or
+    pair is best asked in two or three statements, not seven."""
+    return max(span * 4, math.ceil(2 * days_read * wanted / max(found, 0.5)))
+
+
 def _newest_matching_postgresql(session: Session, scope: Scope, search: SearchQuery, limit: int) -> list[StoredArticle]:
     """GIN cannot give its matches in order, and sorting every match of a common term is slow: ask it for one
-    period at a time, newest first (each article's period tokens), each period four times the last, until
-    `limit` articles are found; then the undated ones, if the scope has room for them."""
+    period at a time, newest first (each article's period tokens), each period longer than the last
+    (_next_span), until `limit` articles are found; then the undated ones, if the scope has room for them."""
     asked, checks = index_query(search, "postgresql"), text_checks(search, "postgresql")
     matching = scope.newest().where(*checks)
     if asked is None:
@@ -360,11 +368,12 @@ def _newest_matching_postgresql(session: Session, scope: Scope, search: SearchQu
     days = scope.dated_days(session)
     if days is not None:
         first, end = days
-        span = _first_span(session, (end - first).days + 1)
+        span, days_read = _first_span(session, (end - first).days + 1), 0
         while end >= first and len(found) < limit:
             start = first if (end - first).days < span else end - timedelta(days=span - 1)
             found += read(" | ".join(f"'{t}'" for t in period_cover(start, end)), *day_keys(start, end))
-            end, span = start - timedelta(days=1), span * 4
+            days_read += (end - start).days + 1
+            end, span = start - timedelta(days=1), _next_span(span, days_read, len(found), limit - len(found))
     if len(found) < limit and scope.takes_undated:
         found += read(f"'{UNDATED}'")
     return found

@@ -254,3 +254,36 @@ def test_period_after_period_returns_what_a_scan_returns(filled_postgresql, case
         event.remove(engine, "before_cursor_execute", asked)
     if case.get("search"):
         assert len(periods) >= 2  # the first period was not everything
+
+
+def test_the_next_period_is_four_times_longer_or_as_long_as_the_rate_so_far_needs():
+    from storage.search import _next_span
+
+    assert _next_span(2, 2, 40, 10) == 8  # most found: four times longer
+    assert _next_span(2, 2, 3, 47) == 63  # 3 in 2 days, 47 missing: twice the 31 days that rate needs
+    assert _next_span(2, 2, 0, 50) == 400  # none found yet: as if half a match (a rare term or pair)
+
+
+def test_a_rare_term_is_asked_in_few_periods(filled_postgresql, monkeypatch):
+    """Each statement walks the rarest term's whole posting list, whatever its period: a term in a few articles
+    must not be asked period after period (four-fold growth alone asked 茅台 five times here)."""
+    from sqlalchemy import event, text
+
+    import storage.search
+
+    engine, articles = filled_postgresql
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE articles"))
+    monkeypatch.setattr(storage.search, "FIRST_PERIOD_ARTICLES", 3)
+    statements: list[str] = []
+
+    def asked(_conn, _cursor, statement, parameters, _context, _many):  # noqa: ANN001
+        statements.extend(str(v) for v in (parameters or {}).values() if "@" in str(v))
+
+    event.listen(engine, "before_cursor_execute", asked)
+    try:
+        got = [r["url"] for r in query(engine, search="茅台", limit=200)]
+    finally:
+        event.remove(engine, "before_cursor_execute", asked)
+    assert got == _expected(articles, search=(["茅台"], []), limit=200) and len(got) >= 5
+    assert len(statements) <= 3, statements  # the first period, the rest at once, the undated articles
