@@ -38,6 +38,7 @@ _BAND_COLUMNS = ("fp_band0", "fp_band1", "fp_band2", "fp_band3")
 
 
 def row_values(article: Article) -> dict:
+    """An article's CONTENT_FIELDS as the writer stores them (the storage benchmark's bulk fill stores the same)."""
     data = article.to_dict()
     data["published_at"] = article.published_at  # keep the datetime, not its ISO string
     return {name: data[name] for name in CONTENT_FIELDS}
