@@ -33,6 +33,7 @@ SITES = {
     "caijing": "finance.caijing.com.cn",
 }
 
+
 @dataclass(frozen=True)
 class Sources:
     """The texts to recombine: one paragraph list per fixture, and the metadata seen in them."""
