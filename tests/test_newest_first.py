@@ -4,6 +4,8 @@ scan of every stored article answers, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -230,28 +232,36 @@ def test_a_new_publication_time_moves_the_article_everywhere(database_url):
     engine.dispose()
 
 
-@pytest.mark.parametrize("case", CASES, ids=[str(c) for c in CASES])
-def test_period_after_period_returns_what_a_scan_returns(filled_postgresql, case, monkeypatch):
-    """PostgreSQL with periods of a few articles, as at a million articles: every query form still answers what
-    the scan answers, asking the index period after period."""
+@contextmanager
+def _periods_of_three_articles(engine, monkeypatch) -> Iterator[list[str]]:
+    """PostgreSQL's search asking for periods of about 3 articles, as at a million articles it asks for 2,000;
+    yields the index queries it runs meanwhile (one per period)."""
     from sqlalchemy import event, text
 
     import storage.search
 
-    engine, _ = filled_postgresql  # periods are PostgreSQL's way; SQLite reads its index in order
     with engine.begin() as connection:
         connection.execute(text("ANALYZE articles"))  # the planner's count of articles sets the first period
     monkeypatch.setattr(storage.search, "FIRST_PERIOD_ARTICLES", 3)
-    periods: list[str] = []
+    asked: list[str] = []
 
-    def asked(_conn, _cursor, statement, parameters, _context, _many):  # noqa: ANN001
-        periods.extend(str(v) for v in (parameters or {}).values() if "@" in str(v))
+    def listen(_conn, _cursor, _statement, parameters, _context, _many):  # noqa: ANN001
+        asked.extend(str(v) for v in (parameters or {}).values() if "@" in str(v))
 
-    event.listen(engine, "before_cursor_execute", asked)
+    event.listen(engine, "before_cursor_execute", listen)
     try:
-        test_every_query_form_returns_what_a_scan_returns(filled_postgresql, case)
+        yield asked
     finally:
-        event.remove(engine, "before_cursor_execute", asked)
+        event.remove(engine, "before_cursor_execute", listen)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[str(c) for c in CASES])
+def test_period_after_period_returns_what_a_scan_returns(filled_postgresql, case, monkeypatch):
+    """PostgreSQL with periods of a few articles, as at a million articles: every query form still answers what
+    the scan answers, asking the index period after period."""
+    engine, _ = filled_postgresql  # periods are PostgreSQL's way; SQLite reads its index in order
+    with _periods_of_three_articles(engine, monkeypatch) as periods:
+        test_every_query_form_returns_what_a_scan_returns(filled_postgresql, case)
     if case.get("search"):
         assert len(periods) >= 2  # the first period was not everything
 
@@ -267,23 +277,8 @@ def test_the_next_period_is_four_times_longer_or_as_long_as_the_rate_so_far_need
 def test_a_rare_term_is_asked_in_few_periods(filled_postgresql, monkeypatch):
     """Each statement walks the rarest term's whole posting list, whatever its period: a term in a few articles
     must not be asked period after period (four-fold growth alone asked 茅台 five times here)."""
-    from sqlalchemy import event, text
-
-    import storage.search
-
     engine, articles = filled_postgresql
-    with engine.begin() as connection:
-        connection.execute(text("ANALYZE articles"))
-    monkeypatch.setattr(storage.search, "FIRST_PERIOD_ARTICLES", 3)
-    statements: list[str] = []
-
-    def asked(_conn, _cursor, statement, parameters, _context, _many):  # noqa: ANN001
-        statements.extend(str(v) for v in (parameters or {}).values() if "@" in str(v))
-
-    event.listen(engine, "before_cursor_execute", asked)
-    try:
+    with _periods_of_three_articles(engine, monkeypatch) as statements:
         got = [r["url"] for r in query(engine, search="茅台", limit=200)]
-    finally:
-        event.remove(engine, "before_cursor_execute", asked)
     assert got == _expected(articles, search=(["茅台"], []), limit=200) and len(got) >= 5
     assert len(statements) <= 3, statements  # the first period, the rest at once, the undated articles
