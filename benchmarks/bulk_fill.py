@@ -314,10 +314,10 @@ ORDER BY i.relname
 """
 
 
-def tsvector_literal(tokens: str) -> str:
-    """The tsvector text form of space-joined tokens: each single-quoted (quotes doubled, backslashes escaped), no
-    parser involved; PostgreSQL sorts and deduplicates them as array_to_tsvector does."""
-    return " ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in tokens.split(" ") if t)
+def tsvector_literal(tokens: list[str]) -> str:
+    """The tsvector text form of tokens: each single-quoted (quotes doubled, backslashes escaped), no parser
+    involved; PostgreSQL sorts and deduplicates them as array_to_tsvector does."""
+    return " ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in tokens if t)
 
 
 def _fill_postgresql(engine: Engine, chunks: Iterator[Chunk], total: int, result: BulkFill) -> None:
@@ -341,7 +341,7 @@ def _fill_postgresql(engine: Engine, chunks: Iterator[Chunk], total: int, result
                     symbols += symbol_rows([row])
                     for name in _JSON_COLUMNS:
                         row[name] = json.dumps(row[name])  # as SQLAlchemy's JSON type stores it
-                    stored = " ".join(postgresql_tokens(tokens.split(" "), row["published_at"]))
+                    stored = postgresql_tokens(tokens.split(" "), row["published_at"])
                     copy.write_row([row[name] for name in _ARTICLE_COLUMNS] + [tsvector_literal(stored)])
                     next_id += 1
                 result.timed("COPY articles", clock)
