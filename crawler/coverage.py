@@ -13,9 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from extractors import Article
-
-FIELDS = ("title", "body", "published_at", "source")
-DEFAULT_THRESHOLDS = {"title": 0.99, "body": 0.99, "published_at": 0.95}
+from storage.runs import COVERAGE_FIELDS as FIELDS
 SAMPLE_URLS = 5
 
 

@@ -43,7 +43,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 from twisted.internet.task import LoopingCall
 
-from crawler.coverage import DEFAULT_THRESHOLDS, Coverage
+from crawler.coverage import Coverage
 from crawler.ingest import (
     Stored,
     as_page,
@@ -55,6 +55,7 @@ from crawler.ingest import (
 from crawler.items import FetchedPage, FetchFailed
 from crawler.spool import Spool
 from crawler.store import UNREACHABLE, CrawlStore, mark_run_failed
+from storage.runs import DEFAULT_COVERAGE_THRESHOLDS
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -98,7 +99,7 @@ class ArticlePipeline:
             CrawlStore.of(crawler),
             Spool.of(crawler),
             settings.getfloat("CAIXUN_DATABASE_RETRY_SECONDS", 30),
-            settings.getdict("CAIXUN_COVERAGE_THRESHOLDS", DEFAULT_THRESHOLDS),  # {} judges nothing
+            settings.getdict("CAIXUN_COVERAGE_THRESHOLDS", DEFAULT_COVERAGE_THRESHOLDS),  # {} judges nothing
             settings.getint("CAIXUN_COVERAGE_MIN_ARTICLES", 10),
         )
         crawler.signals.connect(pipeline._close_sandbox, signal=signals.spider_closed)
@@ -235,7 +236,7 @@ class ArticlePipeline:
         self.spool.close()
         if self.stats.get_value("caixun/failure/database"):
             self._report_outage()
-        self.stats.set_value("caixun/coverage", coverage_record(self.coverage))
+        self.stats.set_value("caixun/coverage", coverage_record(self.coverage, self.thresholds))
         failing = []
         for site, coverage in sorted(self.coverage.items()):
             named = f" on {site}" if site and len(self.coverage) > 1 else ""
@@ -250,12 +251,13 @@ class ArticlePipeline:
             mark_run_failed(self.stats, "coverage", " | ".join(failing))
 
 
-def coverage_record(by_site: dict[str, Coverage]) -> dict:
-    """What crawl_runs.coverage stores: the run's coverage, and each site's when there are several."""
+def coverage_record(by_site: dict[str, Coverage], thresholds: dict[str, float]) -> dict:
+    """What crawl_runs.coverage stores: the run's coverage, each site's, and the thresholds it was judged by
+    (storage.runs reads it for the health report)."""
     total = Coverage()
     for coverage in by_site.values():
         total.merge(coverage)
     record = total.as_record()
-    if len(by_site) > 1:
-        record["sites"] = {site or "-": coverage.as_record() for site, coverage in sorted(by_site.items())}
+    record["sites"] = {site or "-": coverage.as_record() for site, coverage in sorted(by_site.items())}
+    record["thresholds"] = dict(thresholds)
     return record

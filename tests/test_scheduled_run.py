@@ -375,6 +375,9 @@ def test_coverage_below_thresholds_fails_the_run_and_names_fields_and_urls(tmp_p
     assert run.coverage["articles"] == len(LISTED)
     assert run.coverage["title"] == round((len(LISTED) - 2) / len(LISTED), 4)
     assert sorted(run.coverage["missing_samples"]["body"]) == sorted(broken)
+    # the health report reads each site's share and the thresholds the run was judged by
+    assert run.coverage["sites"]["sina"]["title"] == run.coverage["title"]
+    assert run.coverage["thresholds"] == {"title": 0.99, "body": 0.99, "published_at": 0.95}
 
 
 def test_bad_arguments_are_usage_errors(tmp_path):
