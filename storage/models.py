@@ -99,6 +99,8 @@ class StoredArticle(Base):
     __table_args__ = (
         Index("ix_articles_order_key", "order_key"),
         Index("ix_articles_site_order_key", "site", "order_key"),
+        # every column the health report's counts read (storage.health): they scan the index, not the bodies
+        Index("ix_articles_first_seen_at", "first_seen_at", "site", "duplicate_of", "source"),
     )
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import String, bindparam, column, create_engine, inspect, text
+from sqlalchemy import String, bindparam, column, create_engine, event, inspect, text
+from sqlalchemy.orm import Session
 
 from storage import make_engine
 from storage.db import resolve_database_url
@@ -231,6 +232,7 @@ def test_0010_gives_postgresql_every_character_as_a_token_and_keeps_it_down(data
         with engine.connect() as connection:
             assert "汇" not in connection.execute(text(lexemes)).scalars().first()  # mid-run: in bigrams only
     upgrade(engine, "0010")
+    upgrade(engine)  # the readers' API needs the head; what came after 0010 adds indexes only
     holding = {url for url, body in bodies.items() if "汇" in body}
     assert {r["url"] for r in query(make_engine(database_url), search="汇")} == holding
     if postgresql:
@@ -247,4 +249,34 @@ def test_0010_gives_postgresql_every_character_as_a_token_and_keeps_it_down(data
         assert connection.execute(text("SELECT count(*) FROM articles")).scalar() == 3
         if postgresql:  # revision 0009 asks '汇':*, which the character tokens answer truly
             assert connection.execute(text("SELECT count(*) FROM articles WHERE search_tokens @@ '汇:*'")).scalar() == 2
+    engine.dispose()
+
+
+def test_0011_indexes_what_the_health_report_counts_and_takes_it_away(database_url):
+    """The report's counts per day, site, duplicate link and source read ix_articles_first_seen_at alone (on SQLite
+    the plan says so; PostgreSQL's planner takes a table this small whole, so only the index is checked there)."""
+    from storage.health import _stored_per_day, _top_sources
+
+    engine = _bare_engine(database_url)
+    upgrade(engine, "0010")
+    insert_old_schema_article(engine, "https://example.com/1.html")
+    upgrade(engine, "0011")
+    indexes = {index["name"]: index["column_names"] for index in inspect(engine).get_indexes("articles")}
+    assert indexes["ix_articles_first_seen_at"] == ["first_seen_at", "site", "duplicate_of", "source"]
+    if engine.dialect.name == "sqlite":
+        plans = []
+
+        def explain(connection, _cursor, statement, parameters, *_) -> None:
+            if statement.lstrip().startswith("SELECT") and "FROM articles" in statement:
+                rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).fetchall()
+                plans.append(" ".join(str(row[-1]) for row in rows))
+
+        event.listen(engine, "before_cursor_execute", explain)
+        with Session(engine) as session:
+            _stored_per_day(session, date(2026, 11, 1), date(2026, 11, 30), None)
+            _top_sources(session, date(2026, 11, 1), date(2026, 11, 30), "sina")
+        event.remove(engine, "before_cursor_execute", explain)
+        assert len(plans) == 2 and all("COVERING INDEX ix_articles_first_seen_at" in plan for plan in plans), plans
+    downgrade(engine, "0010")
+    assert "ix_articles_first_seen_at" not in {index["name"] for index in inspect(engine).get_indexes("articles")}
     engine.dispose()
