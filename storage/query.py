@@ -204,7 +204,7 @@ def query(
 # --- stats -------------------------------------------------------------------------------------------------------
 
 
-def _china_day(value: ColumnElement, dialect: str) -> ColumnElement[str]:
+def china_day(value: ColumnElement, dialect: str) -> ColumnElement[str]:
     """The China-time calendar day of a stored UTC time, as 'YYYY-MM-DD'."""
     if dialect == "postgresql":
         return func.to_char(func.timezone("UTC", value) + timedelta(hours=8), "YYYY-MM-DD")
@@ -233,7 +233,7 @@ def _per_site(session: Session) -> dict[str, int]:
 def _per_day(session: Session, first: date, last: date) -> dict[str, dict[str, int]]:
     """{day: {site: articles}} for every day from last back to first, empty days included."""
     published = StoredArticle.published_at
-    day = _china_day(published, session.get_bind().dialect.name).label("day")
+    day = china_day(published, session.get_bind().dialect.name).label("day")
     rows = session.execute(
         select(day, StoredArticle.site, func.count())
         .where(published >= midnight(first), published < midnight(last + timedelta(days=1)))
