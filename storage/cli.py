@@ -3,15 +3,16 @@
   query    articles by site, China-time dates, symbol and full-text search (table, jsonl or csv)
   stats    articles per site and per day, the last crawl run, field coverage (table or json)
   export   every stored article: JSON lines or CSV (to stdout or --out), Parquet (--out FILE)
+  report   the crawl health report: one self-contained HTML page with charts (--out FILE)
   count    the number of stored articles
   upgrade  create or upgrade the schema (Alembic), printing "schema at <rev> (was <rev>)"
 
 Every command takes --database-url (default: $DATABASE_URL, else data/caixun.db).
-query, stats, export and count take --timeout SECONDS (default 30, 0: none): the
+query, stats, export, report and count take --timeout SECONDS (default 30, 0: none): the
 longest one database statement may run; export runs one statement per batch of
 500 articles, so the limit is per batch, however long the whole export takes.
-export --out FILE writes a hidden part file next to FILE and renames it to FILE
-when complete; Parquet (pip install -r requirements-readers.txt) needs --out.
+export --out FILE and report --out FILE write a hidden part file next to FILE and
+rename it to FILE when complete; Parquet (pip install -r requirements-readers.txt) needs --out.
 Connecting to PostgreSQL gives up after 10 s (or the timeout, if shorter).
 
 Limits on input: --search at most 16 words of at most 64 characters; --since and
@@ -33,7 +34,7 @@ import shutil
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -58,6 +59,7 @@ from storage.query import (
     parse_search,
     stats,
 )
+from storage.scope import CHINA
 from storage.timeouts import READER_TIMEOUT, StatementTimeout
 
 DEFAULT_COLUMNS = 100  # table width when the output is not a terminal and $COLUMNS is unset
@@ -159,6 +161,17 @@ def _parser() -> argparse.ArgumentParser:
         help="write to this file (complete, or not at all) instead of stdout; required for parquet",
     )  # fmt: skip
     export.add_argument("--site", help="only articles of this site key, e.g. sina")
+    report = commands.add_parser(
+        "report", parents=[reading], help="the crawl health report: one HTML page with charts",
+        description="Articles stored per site and day, crawl runs (outcomes, bans, duration), field coverage per "
+        "site with the alarm thresholds, duplicates per week, the last runs, top sources and symbols, the newest "
+        "articles: one self-contained HTML file (no network needed to view it), written atomically.",
+    )  # fmt: skip
+    report.add_argument("--out", type=Path, required=True, metavar="FILE", help="the HTML file to write")
+    report.add_argument("--since", type=_date, help="first day (YYYY-MM-DD, China time; default: a year before --until, "
+                        "or the store's first day)")  # fmt: skip
+    report.add_argument("--until", type=_date, help="last day (YYYY-MM-DD, China time; default: today)")
+    report.add_argument("--site", help="only this site key, e.g. sina")
     commands.add_parser("count", parents=[reading], help="print the number of stored articles")
     commands.add_parser("upgrade", parents=[database], help="create or upgrade the database schema")
     return parser
@@ -316,6 +329,19 @@ def _export(url: str, args: argparse.Namespace, out: TextIO) -> None:
         write(records, text)
 
 
+def _report(url: str, args: argparse.Namespace, out: TextIO) -> None:
+    from storage.report import write_report  # matplotlib: imported by this command only
+
+    check_output(args.out, "the report")  # before the database is touched
+    data = write_report(
+        reader_engine(url, timeout=args.timeout), args.out, since=args.since, until=args.until, site=args.site,
+        store=mask_url(url),
+    )  # fmt: skip
+    period = data["period"]
+    out.write(f"wrote {args.out}: {period['first']} to {period['last']}, {data['articles']} articles stored, "
+              f"{len(data['runs'])} crawl runs\n")  # fmt: skip
+
+
 def _count(url: str, args: argparse.Namespace, out: TextIO) -> None:
     out.write(f"{count_articles(reader_engine(url, timeout=args.timeout))}\n")
 
@@ -326,7 +352,7 @@ def _upgrade(url: str, _args: argparse.Namespace, out: TextIO) -> None:
 
 
 COMMANDS: dict[str, Callable[[str, argparse.Namespace, TextIO], None]] = {
-    "query": _query, "stats": _stats, "export": _export, "count": _count, "upgrade": _upgrade,
+    "query": _query, "stats": _stats, "export": _export, "report": _report, "count": _count, "upgrade": _upgrade,
 }  # fmt: skip
 
 
@@ -335,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)  # exits 2 on bad input
     if getattr(args, "since", None) and getattr(args, "until", None) and args.since > args.until:
         parser.error(f"--since {args.since} is after --until {args.until}")
+    if args.command == "report" and args.since and not args.until and args.since > (today := datetime.now(CHINA).date()):
+        parser.error(f"--since {args.since} is after today, {today}")
     if args.command == "export" and args.format == "parquet" and args.out is None:
         parser.error("export --format parquet needs --out FILE (Parquet is binary: it is never written to stdout)")
     url = args.database_url or ""

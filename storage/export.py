@@ -102,18 +102,18 @@ def write_parquet(records: Iterable[dict], sink: str | Path | IO[bytes], *, batc
     return written
 
 
-def check_output(path: Path) -> None:
-    """ExportError now, before any database work, when `path` cannot become the export file."""
+def check_output(path: Path, what: str = "the export") -> None:
+    """ExportError now, before any database work, when `path` cannot become the output file (`what` names it)."""
     folder = path.parent
     if path.is_dir():
-        raise ExportError(f"cannot write the export to {path}: it is a folder; give a file name")
+        raise ExportError(f"cannot write {what} to {path}: it is a folder; give a file name")
     if not folder.is_dir():
         reason = "is not a folder" if folder.exists() else "does not exist"
-        raise ExportError(f"cannot write the export to {path}: the folder {folder} {reason}")
+        raise ExportError(f"cannot write {what} to {path}: the folder {folder} {reason}")
 
 
 @contextmanager
-def atomic_output(path: Path, *, text: bool = False) -> Iterator[IO]:
+def atomic_output(path: Path, *, text: bool = False, what: str = "the export") -> Iterator[IO]:
     """A new file, binary (or UTF-8 text with `text`), that becomes `path` when the block ends without error.
 
     Written as .<name>.<random>.part next to `path` (so the rename stays on one file system), flushed
@@ -121,13 +121,13 @@ def atomic_output(path: Path, *, text: bool = False) -> Iterator[IO]:
     permission, no space, ...) are ExportErrors naming `path`.
     """
     path = Path(path)
-    check_output(path)
+    check_output(path, what)
     part = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
     try:
         descriptor = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as usual
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise ExportError(f"cannot write the export to {path}: cannot create a file in {part.parent}: {reason}") from None
+        raise ExportError(f"cannot write {what} to {path}: cannot create a file in {part.parent}: {reason}") from None
     try:
         with open(descriptor, "wb") as binary:
             if text:
@@ -142,7 +142,7 @@ def atomic_output(path: Path, *, text: bool = False) -> Iterator[IO]:
         os.replace(part, path)
     except OSError as exc:
         part.unlink(missing_ok=True)
-        raise ExportError(f"cannot write the export to {path}: {exc.strerror or exc}") from None
+        raise ExportError(f"cannot write {what} to {path}: {exc.strerror or exc}") from None
     except BaseException:
         part.unlink(missing_ok=True)
         raise
