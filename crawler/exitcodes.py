@@ -7,7 +7,8 @@
       finished. Back off before the next run
   4   field coverage below the thresholds: the site's template probably changed
   5   the database was unreachable (pages fetched meanwhile are in the spool, or counted as lost)
-  73  a folder or file the crawl must write cannot be written (EX_CANTCREAT); the message names it
+  73  a folder or file the crawl must write cannot be written (EX_CANTCREAT); the message names it;
+      also a run that went well but could not write its health report (CAIXUN_REPORT)
   75  another run on one of the same sites and database is still going (EX_TEMPFAIL): nothing done
 
 Components mark a run failed with crawler.store.mark_run_failed(stats, kind, message),

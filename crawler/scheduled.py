@@ -6,7 +6,10 @@ check the database (exit 5 if unreachable); ingest pages spooled by earlier
 runs while the database was down; crawl incrementally (see
 crawler.middlewares.incremental), archiving responses as WARC under
 data/warc unless WARC_DIR is set; print one summary line per site (when there
-are several) and one for the run; exit with the code from crawler.exitcodes.
+are several) and one for the run; with CAIXUN_REPORT=FILE, write the crawl health
+report (storage.report) there, atomically, so a web server can serve it while cron
+updates it; exit with the code from crawler.exitcodes (73 when the crawl went well
+but the report could not be written).
 
 Without max_pages or since, a run reads up to RUN_MAX_PAGES list pages per
 source; after the first finished run it stops at the watermark, well before.
@@ -25,6 +28,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from datetime import datetime, timezone
+from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
@@ -38,9 +42,11 @@ from crawler.spool import DEFAULT_SPOOL_DIR, Spool, SpooledRunEnd
 from crawler.startup import StartupWatch
 from crawler.store import DEFAULT_DATABASE_TIMEOUT, DEFAULT_RETRY_SECONDS, UNREACHABLE, CrawlStore
 from storage import mask_url, resolve_database_url
-from storage.db import DATA_DIR, DatabaseURLError
+from storage.db import DATA_DIR, DatabaseURLError, make_engine
+from storage.export import ExportError
 from storage.migrate import OutdatedSchema
 from storage.provenance import finish_abandoned_runs, finish_run, recorded_fetch
+from storage.runs import summary_lines
 
 if TYPE_CHECKING:
     from extractors.sandbox import Sandbox
@@ -48,6 +54,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("crawler.run")
 
 RUN_MAX_PAGES = 10
+REPORT_TIMEOUT = 120.0  # seconds a statement of the health report may take (a year of runs takes a few)
 DEFAULT_WARC_DIR = DATA_DIR / "warc"
 
 
@@ -112,61 +119,6 @@ def ingest_spool(store: CrawlStore, spool: Spool, sandbox: Sandbox | None = None
     return done
 
 
-def _counts(stats: dict, prefix: str, banned: str) -> str:
-    """The outcome counts under `prefix` ("caixun/" or "caixun/site/<site>/") and what was read."""
-
-    def n(key: str) -> int:
-        return int(stats.get(prefix + key) or 0)
-
-    skipped, not_modified = n("incremental/skipped"), n("storage/not_modified")
-    lost = n("storage/lost")
-    unchanged = n("storage/unchanged") + skipped + not_modified
-    parts = [
-        f"new {n('storage/inserted')}",
-        f"updated {n('storage/updated')}",
-        f"unchanged {unchanged} ({skipped} not fetched again, {not_modified} not modified)",
-        f"removed {n('storage/removed')}",
-        f"not articles {n('storage/not_article')}",
-        f"failed {n('fetch/failed')}",
-        f"spooled {n('storage/spooled')}" + (f" ({lost} could not be spooled)" if lost else ""),
-        f"banned {banned}",
-    ]
-    lists = [f"{n('roll/pages')} roll-API pages"] if n("roll/pages") or not n("list/pages") else []
-    lists += [f"{n('list/pages')} list pages"] if n("list/pages") else []
-    return f"{', '.join(parts)}; {n('fetch/article_pages')} article pages fetched, {' and '.join(lists)} read"
-
-
-def summary_sites(stats: dict) -> list[str]:
-    """The sites a run's stats count anything for (caixun/site/<site>/…) or banned, sorted."""
-    sites = {key.split("/")[2] for key in stats if key.startswith("caixun/site/")}
-    return sorted(sites | set(stats.get("caixun/ban/sites") or ()))
-
-
-def summary_lines(spider: str, stats: dict, code: int, seconds: float) -> list[str]:
-    """One line per site when the run crawled several, then the run's line (its totals)."""
-    run = stats.get("caixun/crawl_run_id")
-    head = f"{spider} run {run if run is not None else '-'}"
-    banned_sites = set(stats.get("caixun/ban/sites") or ())
-    lines = []
-    sites = summary_sites(stats)
-    if len(sites) > 1:
-        for site in sites:
-            banned = f"yes ({stats.get(f'caixun/ban/{site}/reason')})" if site in banned_sites else "no"
-            lines.append(f"{head} site {site}: {_counts(stats, f'caixun/site/{site}/', banned)}")
-    if banned_sites:
-        banned = f"yes ({', '.join(sorted(banned_sites))})"
-    else:
-        banned = "yes" if stats.get("finish_reason") == "banned" else "no"
-    counts = _counts(stats, "caixun/", banned)
-    malformed = sum(int(stats.get(k) or 0) for k in ("caixun/discover/skipped/bad_item", "caixun/discover/bad_time",
-                                                      "caixun/discover/capped"))  # fmt: skip
-    if malformed:  # the details are in the warning lines and the stats
-        counts += f" ({malformed} malformed or excess list entries)"
-    failure = stats.get("caixun/run_failed")
-    lines.append(f"{head}: {counts}; {seconds:.1f} s; exit {code}" + (f" ({failure})" if failure else ""))
-    return lines
-
-
 def check_folders(settings, database_url: str, lock: RunLock) -> None:
     """Every folder the run writes, before it takes the lock or crawls: FolderNotWritable names the first that fails."""
     writable_database(database_url)
@@ -174,6 +126,26 @@ def check_folders(settings, database_url: str, lock: RunLock) -> None:
         writable_folder(lock.folder, "run lock", "CAIXUN_LOCK_DIR")
     writable_folder(settings.get("CAIXUN_SPOOL_DIR") or DEFAULT_SPOOL_DIR, "spool", "CAIXUN_SPOOL_DIR")
     writable_folder(settings.get("WARC_DIR"), "WARC", "WARC_DIR")
+    if report := settings.get("CAIXUN_REPORT"):
+        writable_folder(Path(report).parent, "health report", "CAIXUN_REPORT")
+
+
+def write_health_report(database_url: str, path: str, timeout: float) -> bool:
+    """The crawl health report of the last year (storage.report) written to `path`; False, logged, if it cannot be."""
+    from storage.report import write_report  # matplotlib: loaded only when a report is asked for
+
+    try:
+        engine = make_engine(database_url, create=False, statement_timeout=max(timeout, REPORT_TIMEOUT))
+        try:
+            data = write_report(engine, Path(path), store=mask_url(database_url))
+        finally:
+            engine.dispose()
+    except (ExportError, *UNREACHABLE) as exc:  # UNREACHABLE includes a statement past its timeout
+        logger.error("cannot write the health report %s: %s", path, getattr(exc, "orig", None) or exc)
+        return False
+    logger.info("wrote the health report %s (%d runs, %d articles stored from %s to %s)", path, len(data["runs"]),
+                data["articles"], data["period"]["first"], data["period"]["last"])  # fmt: skip
+    return True
 
 
 def main(args: argparse.Namespace) -> int:
@@ -260,4 +232,6 @@ def main(args: argparse.Namespace) -> int:
         stats = crawler.stats.get_stats()
         code = exitcodes.exit_code_for(stats.get("finish_reason"), stats)
         print("\n".join(summary_lines(args.spider, stats, code, time.monotonic() - started)), flush=True)
+        if (report := settings.get("CAIXUN_REPORT")) and not write_health_report(database_url, report, timeout):
+            return code or exitcodes.CANNOT_WRITE
         return code

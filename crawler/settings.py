@@ -56,6 +56,9 @@ CAIXUN_DATABASE_RETRY_SECONDS = 30
 # a run under these shares of articles with the field fails (exit 4); judged from 10 articles up
 CAIXUN_COVERAGE_THRESHOLDS = {"title": 0.99, "body": 0.99, "published_at": 0.95}
 CAIXUN_COVERAGE_MIN_ARTICLES = 10
+# python -m crawler run: after each run, write the crawl health report (storage.report) to this HTML file,
+# atomically (a part file renamed over it); empty: no report
+CAIXUN_REPORT = ""
 # CAIXUN_LOCK_DIR: where SQLite databases' run locks live; empty: next to the database file
 CAIXUN_LOCK_DIR = ""
 
