@@ -1,0 +1,96 @@
+"""Open a page in headless Chromium as a person would, and report what it drew.
+
+Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver; .ci/run installs them),
+driven by Selenium. `check_page` loads a file, lists the console errors, takes a screenshot of the whole
+page and, for each chart (<figure class="chart" id="chart-NAME">), measures the share of its area that is
+not background: a chart that failed to draw is blank.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+from tests.helpers import unavailable
+
+CHROMIUM = os.environ.get("CAIXUN_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("CAIXUN_CHROMEDRIVER", "/usr/bin/chromedriver")
+WIDTH = 1200  # CSS pixels, a laptop window
+BACKGROUND_TOLERANCE = 16  # a pixel this close to white on every channel is background
+
+
+@dataclass
+class Drawn:
+    visible: bool  # the chart has a size on the page
+    width: int
+    height: int
+    ink_share: float  # the share of its pixels that are not background
+
+
+@dataclass
+class Shot:
+    path: Path
+    console_errors: list[str] = field(default_factory=list)
+    charts: dict[str, Drawn] = field(default_factory=dict)
+    overflow: int = 0  # CSS pixels the page is wider than the window: on a phone, a sideways scroll
+
+
+def _driver(width: int):
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)) or not Path(CHROMEDRIVER).exists():
+        unavailable(f"no headless browser: {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     f"--window-size={width},900", "--force-device-scale-factor=1", "--hide-scrollbars"):  # fmt: skip
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def ink_share(image: Image.Image) -> float:
+    """The share of pixels that differ from white by more than BACKGROUND_TOLERANCE on some channel."""
+    grey = image.convert("RGB").point(lambda v: 255 if v < 255 - BACKGROUND_TOLERANCE else 0).convert("L")
+    histogram = grey.histogram()
+    total = sum(histogram)
+    return histogram[255] / total if total else 0.0
+
+
+_CHART_BOXES = """
+return Array.from(document.querySelectorAll('figure.chart')).map(f => {
+  const svg = f.querySelector('svg'); const r = (svg || f).getBoundingClientRect();
+  return [f.id.replace(/^chart-/, ''), !!svg, r.left + window.scrollX, r.top + window.scrollY, r.width, r.height];
+});
+"""
+
+
+def check_page(page: Path, screenshot: Path, *, charts: tuple[str, ...], width: int = WIDTH) -> Shot:
+    """Load `page` (a file), wait for it, screenshot all of it to `screenshot`, measure each chart of `charts`."""
+    driver = _driver(width)
+    try:
+        driver.get(page.resolve().as_uri())
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.set_window_size(width, height + 150)  # window chrome: the viewport must hold the whole page
+        boxes = driver.execute_script(_CHART_BOXES)
+        overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        driver.save_screenshot(str(screenshot))
+        errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    finally:
+        driver.quit()
+    shot = Shot(screenshot, errors, overflow=overflow)
+    with Image.open(screenshot) as image:
+        for name, has_svg, left, top, box_width, box_height in boxes:
+            area = (int(left), int(top), int(left + box_width), int(top + box_height))
+            visible = has_svg and box_width > 0 and box_height > 0
+            share = ink_share(image.crop(area)) if visible else 0.0
+            shot.charts[name] = Drawn(visible, int(box_width), int(box_height), round(share, 4))
+    missing = set(charts) - set(shot.charts)
+    for name in sorted(missing):
+        shot.charts[name] = Drawn(False, 0, 0, 0.0)
+    return shot
