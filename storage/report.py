@@ -1,7 +1,8 @@
 """The crawl health report: one self-contained HTML file (`python -m storage report`, CAIXUN_REPORT).
 
 The page holds its charts as inline SVG (storage.charts), its styles inline and no scripts: it needs no
-network to be viewed. It reads as a phone page too (the charts scale to the width; tables scroll). At the
+network to be viewed. It reads as a phone page too: charts scale to the width, but no narrower than their
+labels stay legible (then they scroll sideways in their own box, as tables do). At the
 top, the alarms an operator acts on: bans, field coverage under a threshold, runs that exited with an error,
 sites that stopped yielding articles. The data is storage.health's; this module only lays it out.
 """
@@ -28,7 +29,7 @@ STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","WenQuanYi Zen Hei","Microsoft YaHei",sans-serif;
 margin:0 auto;max-width:70rem;padding:0.5rem 1rem;color:#222;line-height:1.4}
 h1{font-size:1.5rem;margin:0.5rem 0}h2{font-size:1.15rem;margin:1.5rem 0 0.5rem;border-bottom:1px solid #ddd}
-figure{margin:0.5rem 0 1rem}figure svg{width:100%;height:auto;display:block}
+figure{margin:0.5rem 0 1rem;overflow-x:auto}figure svg{width:100%;min-width:36rem;height:auto;display:block}
 figcaption{font-size:0.85rem;color:#555}
 .scroll{overflow-x:auto}table{border-collapse:collapse;font-size:0.85rem}
 th,td{padding:0.2rem 0.5rem;border-bottom:1px solid #eee;text-align:left;vertical-align:top}

@@ -64,8 +64,10 @@ def ink_share(image: Image.Image) -> float:
 
 _CHART_BOXES = """
 return Array.from(document.querySelectorAll('figure.chart')).map(f => {
-  const svg = f.querySelector('svg'); const r = (svg || f).getBoundingClientRect();
-  return [f.id.replace(/^chart-/, ''), !!svg, r.left + window.scrollX, r.top + window.scrollY, r.width, r.height];
+  // what shows of the chart: its box within the figure's (a chart wider than a phone scrolls inside the figure)
+  const svg = f.querySelector('svg'); const r = (svg || f).getBoundingClientRect(); const v = f.getBoundingClientRect();
+  const left = Math.max(r.left, v.left), right = Math.min(r.right, v.right);
+  return [f.id.replace(/^chart-/, ''), !!svg, left + window.scrollX, r.top + window.scrollY, right - left, r.height];
 });
 """
 
@@ -86,7 +88,7 @@ def check_page(page: Path, screenshot: Path, *, charts: tuple[str, ...], width: 
     shot = Shot(screenshot, errors, overflow=overflow)
     with Image.open(screenshot) as image:
         for name, has_svg, left, top, box_width, box_height in boxes:
-            area = (int(left), int(top), int(left + box_width), int(top + box_height))
+            area = (int(left), int(top), min(int(left + box_width), image.width), min(int(top + box_height), image.height))
             visible = has_svg and box_width > 0 and box_height > 0
             share = ink_share(image.crop(area)) if visible else 0.0
             shot.charts[name] = Drawn(visible, int(box_width), int(box_height), round(share, 4))
