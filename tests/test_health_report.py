@@ -171,6 +171,16 @@ def test_the_charts_mark_the_ban_and_the_drop(replayed):
     for field in ("title", "body", "published_at"):
         assert f'id="threshold-{field}"' in coverage_chart
     assert 'id="coverage-below"' in coverage_chart
+    # labels are text the browser draws in its fonts, not glyph outlines
+    assert "<text " in runs_chart and "DejaVuSans-" not in page and "<image" not in page
+
+
+def test_chinese_text_comes_through_as_text(replayed):
+    page = _report_text(replayed.report)
+    sources = re.search(r'<table id="top-sources">(.*?)</table>', page, re.S).group(1)
+    expected = {p.expected.get("source") for day in replayed.days for p in day.pages if p.meta["site"] not in day.shell + day.banned}
+    shown = set(re.findall(r"<tr><td>([^<]+)</td>", sources))
+    assert shown and shown <= expected and any(re.search(r"[\u4e00-\u9fff]", name) for name in shown)
 
 
 def test_the_report_needs_no_network(replayed):
