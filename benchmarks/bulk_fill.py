@@ -296,7 +296,8 @@ def _fill_sqlite(engine: Engine, chunks: Iterator[Chunk], total: int, result: Bu
             result.cached_chunks += chunk.cached
             progress.add(len(chunk.articles))
         clock = time.perf_counter()
-        connection.exec_driver_sql(insert_tokens, sorted(pending_tokens))
+        if pending_tokens:  # none left when the count is a multiple of FTS5_BATCH (an empty executemany fails)
+            connection.exec_driver_sql(insert_tokens, sorted(pending_tokens))
         result.timed("insert FTS5 rows", clock)
         connection.commit()
         result.timed("commit", clock)

@@ -221,3 +221,12 @@ def test_writer_articles_splits_the_store_between_writer_and_bulk_fill(tmp_path)
     assert ingest["outcomes"] == {"inserted": 130}
     assert ingest["bulk_method"].startswith("one transaction")
     assert ingest["writer_floor"] == 59 and ingest["writer_verdict"] in ("PASS", "FAIL")
+
+
+def test_bulk_fill_of_a_multiple_of_the_search_batch_leaves_no_empty_insert(tmp_path, monkeypatch):
+    """A million articles is 20 FTS5 batches exactly: nothing is left for the last insert, which must not run."""
+    monkeypatch.setattr("benchmarks.bulk_fill.FTS5_BATCH", 5)
+    engine = make_engine(f"sqlite:///{tmp_path / 'b.db'}")
+    filled = bulk_fill(engine, Synthesizer(load_sources(), seed=1), 10, workers=1)
+    assert filled.articles == 10 and len(_index(engine)) == 10
+
