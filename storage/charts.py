@@ -49,7 +49,8 @@ def _svg(figure: Figure, name: str) -> str:
     """The figure as an <svg> element: no XML prolog, no fixed size (the page scales it), ids unique to `name`."""
     buffer = io.StringIO()
     with plt.rc_context({"svg.hashsalt": name}):
-        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})  # fixed margins (_figure):
+        # bbox_inches="tight" would draw every figure twice
     plt.close(figure)
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg"):]
@@ -57,9 +58,14 @@ def _svg(figure: Figure, name: str) -> str:
     return svg.replace("<svg", f'<svg role="img" aria-label="{name}"', 1)
 
 
-def _figure(height: float, rows: int = 1, columns: int = 1, **options) -> tuple[Figure, list]:
+def _figure(height: float, rows: int = 1, columns: int = 1, *, top: float = 0.2, **options) -> tuple[Figure, list]:
+    """A figure WIDTH_INCHES wide with fixed margins (inches): room for the y label on the left, the legend on
+    the right, the dates below and `top` above."""
     with plt.rc_context(STYLE):
         figure, axes = plt.subplots(rows, columns, figsize=(WIDTH_INCHES, height), squeeze=False, **options)
+    right = 0.98 if columns > 1 else 1 - 1.9 / WIDTH_INCHES
+    figure.subplots_adjust(left=0.85 / WIDTH_INCHES, right=right, bottom=0.45 / height, top=1 - top / height,
+                           hspace=0.45 if rows > 1 else None)  # fmt: skip
     return figure, [a for row in axes for a in row]
 
 
@@ -199,15 +205,16 @@ def coverage_chart(data: dict) -> str:
     columns = 2 if len(sites) > 1 else 1
     rows = max((len(sites) + columns - 1) // columns, 1)
     with plt.rc_context(STYLE):
-        figure, panels = _figure(1.9 * rows + 0.6, rows, columns, sharex=True, sharey=True)
+        figure, panels = _figure(1.9 * rows + 0.6, rows, columns, top=0.55, sharex=True, sharey=True)
         if not sites:
             panels[0].text(0.5, 0.5, "no run recorded field coverage in this period", transform=panels[0].transAxes, ha="center")
         low_x, low_y = [], []
         for axes, site in zip(panels, sites):
             site_runs = [run for run in runs if site in run["coverage"]]
             xs, groups, _unit = _run_groups(site_runs, data["period"]["by"])
+            records = [[r["coverage"][site] for r in group] for group in groups]
             for field in COVERAGE_FIELDS:
-                shares = [min(float(r["coverage"][site].get(field, 1.0)) for r in group) for group in groups]
+                shares = [min(float(record.get(field, 1.0)) for record in group) for group in records]
                 axes.plot(xs, shares, color=FIELD_COLOURS[field], linewidth=1.2, marker=".", markersize=3, label=field)
                 if field in thresholds:
                     limit = thresholds[field]
@@ -228,8 +235,7 @@ def coverage_chart(data: dict) -> str:
                               facecolors="none", edgecolors="#d62728")  # fmt: skip
         if sites:
             handles, labels = panels[0].get_legend_handles_labels()
-            figure.legend(handles, labels, loc="upper center", ncols=len(labels), frameon=False, fontsize=8,
-                          bbox_to_anchor=(0.5, 1.02))  # fmt: skip
+            figure.legend(handles, labels, loc="upper center", ncols=len(labels), frameon=False, fontsize=8)
         return _svg(figure, "field coverage per site")
 
 

@@ -3,6 +3,7 @@
 ``health(engine, since=, until=, site=)`` returns plain dicts for one period of China-time days:
 
 - stored: articles first stored per site, per day (per week past BY_DAY_UP_TO days), empty ones included;
+  last_stored: per site, the last day it stored an article on;
 - duplicates: per site and week, the articles stored and those linked to an earlier one (duplicate_of);
 - runs: every crawl run started in the period, oldest first, as storage.runs reads its record;
 - top_sources, top_symbols: the most common sources (来源) of the articles stored in the period, and the
@@ -116,6 +117,15 @@ def _stored(counts: Mapping[tuple[str, str], tuple[int, int]], first: date, last
     return [{"start": start.isoformat(), "sites": dict(sorted(sites.items()))} for start, sites in buckets.items()]
 
 
+def _last_stored(counts: Mapping[tuple[str, str], tuple[int, int]]) -> dict[str, str]:
+    """{site: the last day of the period it stored an article on}."""
+    last: dict[str, str] = {}
+    for (day_text, site), (articles, _) in counts.items():
+        if articles and day_text > last.get(site, ""):
+            last[site] = day_text
+    return dict(sorted(last.items()))
+
+
 def _duplicates(counts: Mapping[tuple[str, str], tuple[int, int]], first: date, last: date) -> list[dict]:
     """[{"week": Monday, "sites": {site: {"articles": n, "duplicates": d}}}] for every week, oldest first."""
     weeks: dict[date, dict[str, dict[str, int]]] = {start: {} for start in _buckets(first, last, "week")}
@@ -126,8 +136,13 @@ def _duplicates(counts: Mapping[tuple[str, str], tuple[int, int]], first: date, 
     return [{"week": week.isoformat(), "sites": dict(sorted(sites.items()))} for week, sites in weeks.items()]
 
 
-def run_record(run: CrawlRun, site: str | None = None, *, lines: bool = True) -> dict:
-    """One crawl run as the report shows it; with `site`, that site's counts and coverage only."""
+RUN_COLUMNS = (CrawlRun.id, CrawlRun.spider, CrawlRun.started_at, CrawlRun.finished_at, CrawlRun.finish_reason,
+               CrawlRun.exit_status, CrawlRun.stats, CrawlRun.coverage)  # not arguments: a year of runs is read
+
+
+def run_record(run, site: str | None = None, *, lines: bool = True) -> dict:
+    """One crawl run (a CrawlRun, or a row of RUN_COLUMNS) as the report shows it; with `site`, that site's
+    counts and coverage only."""
     stats = run.stats if isinstance(run.stats, Mapping) else {}
     coverage = run.coverage if isinstance(run.coverage, Mapping) else {}
     seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
@@ -157,17 +172,17 @@ def run_record(run: CrawlRun, site: str | None = None, *, lines: bool = True) ->
 
 def _runs(session: Session, first: date, last: date, site: str | None) -> list[dict]:
     rows = session.execute(
-        select(CrawlRun)
+        select(*RUN_COLUMNS)
         .where(CrawlRun.started_at >= midnight(first), CrawlRun.started_at < midnight(last + timedelta(days=1)))
         .order_by(CrawlRun.started_at, CrawlRun.id)
-    ).scalars().all()
+    ).all()
     if site:
         rows = [run for run in rows if site in _run_sites(run)]
     newest_lines = len(rows) - LAST_RUN_LINES
     return [run_record(run, site, lines=n >= newest_lines) for n, run in enumerate(rows)]
 
 
-def _run_sites(run: CrawlRun) -> set[str]:
+def _run_sites(run) -> set[str]:
     stats = run.stats if isinstance(run.stats, Mapping) else {}
     return set(summary_sites(stats)) | set(site_coverage(run.coverage, stats, run.spider))
 
@@ -238,6 +253,7 @@ def health(engine: Engine, *, since: date | None = None, until: date | None = No
         "sites": sites,
         "articles": sum(articles for articles, _ in counts.values()),
         "stored": _stored(counts, first, last, by),
+        "last_stored": _last_stored(counts),
         "duplicates": _duplicates(counts, first, last),
         "runs": runs,
         "top_sources": sources,

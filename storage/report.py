@@ -66,11 +66,9 @@ def alarms(data: dict) -> dict[str, list[str]]:
             status = "did not record its end" if run["exit_status"] is None else f"exited {run['exit_status']}"
             found["failed"].append(f"{when} {status} ({run['finish_reason'] or 'no finish reason'})")
     last = date.fromisoformat(data["period"]["last"])
-    for site in data["sites"]:
-        days = [b["start"] for b in data["stored"] if b["sites"].get(site)]
-        if days and date.fromisoformat(days[-1]) < last - timedelta(days=QUIET_DAYS - 1):
-            latest = days[-1] if data["period"]["by"] == "day" else f"the week of {days[-1]}"
-            found["quiet"].append(f"{site} stored nothing after {latest}")
+    for site, day in data["last_stored"].items():
+        if date.fromisoformat(day) < last - timedelta(days=QUIET_DAYS - 1):
+            found["quiet"].append(f"{site} stored nothing after {day}")
     return found
 
 
@@ -158,7 +156,7 @@ def render(data: dict, *, generated: datetime | None = None, store: str = "") ->
     body = [
         "<header><h1>caixun crawl health</h1>",
         f'<p id="facts">{escape(facts)}</p>',
-        f"<p><small>{escape(store)} · generated {generated.isoformat(timespec='seconds')}</small></p></header>",
+        f"<p><small>{escape(store + ' · ' if store else '')}generated {generated.isoformat(timespec='seconds')}</small></p></header>",
         '<section id="alarms"><h2>Alarms</h2>' + _alarms_html(alarms(data)) + "</section>",
         "<h2>Articles stored</h2>",
         _figure("stored", charts.stored_chart(data),

@@ -96,6 +96,7 @@ def test_articles_are_counted_on_the_china_day_they_were_first_stored(engine):
         {"start": "2026-11-06", "sites": {}},
     ]
     assert data["articles"] == 6 and data["sites"] == ["netease", "sina"]
+    assert data["last_stored"] == {"netease": "2026-11-05", "sina": "2026-11-03"}
 
 
 def test_duplicates_are_counted_per_site_and_week(engine):

@@ -22,7 +22,7 @@ def _run(n: int, started: datetime, *, coverage=None, exit_status=0, banned=None
 def _data(runs: list[dict], stored=None, sites=("sina",), last="2026-11-06") -> dict:
     return {
         "period": {"first": "2026-11-02", "last": last, "by": "day", "site": None}, "sites": list(sites),
-        "articles": 0, "stored": stored or [], "duplicates": [], "runs": runs, "top_sources": [], "top_symbols": [],
+        "articles": 0, "stored": stored or [], "last_stored": {}, "duplicates": [], "runs": runs, "top_sources": [], "top_symbols": [],
         "newest": {},
     }  # fmt: skip
 
@@ -58,10 +58,11 @@ def test_a_coverage_drop_is_an_alarm_when_judged_or_large_enough():
 
 
 def test_a_site_that_stopped_storing_is_named():
-    stored = [{"start": f"2026-11-0{d}", "sites": {"sina": 1} if d < 5 else {"qq": 1}} for d in range(2, 7)]
-    assert alarms(_data([], stored, sites=("qq", "sina")))["quiet"] == ["sina stored nothing after 2026-11-04"]
-    stored[-1]["sites"]["sina"] = 1
-    assert alarms(_data([], stored, sites=("qq", "sina")))["quiet"] == []
+    data = _data([], sites=("qq", "sina"))  # the period ends 2026-11-06
+    data["last_stored"] = {"qq": "2026-11-05", "sina": "2026-11-04"}
+    assert alarms(data)["quiet"] == ["sina stored nothing after 2026-11-04"]  # one day without is no alarm
+    data["last_stored"]["sina"] = "2026-11-06"
+    assert alarms(data)["quiet"] == []
 
 
 def test_text_from_the_store_is_escaped():
