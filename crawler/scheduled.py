@@ -127,6 +127,8 @@ def check_folders(settings, database_url: str, lock: RunLock) -> None:
     writable_folder(settings.get("CAIXUN_SPOOL_DIR") or DEFAULT_SPOOL_DIR, "spool", "CAIXUN_SPOOL_DIR")
     writable_folder(settings.get("WARC_DIR"), "WARC", "WARC_DIR")
     if report := settings.get("CAIXUN_REPORT"):
+        if Path(report).is_dir():
+            raise FolderNotWritable(f"cannot write the health report {report}: it is a folder (set CAIXUN_REPORT to a file)")
         writable_folder(Path(report).parent, "health report", "CAIXUN_REPORT")
 
 

@@ -248,12 +248,23 @@ def test_a_missing_store_is_not_made_into_an_empty_report(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_a_crawl_whose_report_folder_cannot_be_written_does_not_start(replayed, tmp_path):
+@pytest.mark.parametrize("where", ["under a file", "a folder"])
+def test_a_crawl_whose_report_cannot_be_written_does_not_start(replayed, tmp_path, where):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
+    report = blocker / "report.html" if where == "under a file" else tmp_path
     day = replayed.days[0]
     result = crawl_on(day, _archive(day, tmp_path), f"sqlite:///{tmp_path / 'store.db'}", tmp_path,
-                      "-s", f"CAIXUN_REPORT={blocker / 'report.html'}")  # fmt: skip
+                      "-s", f"CAIXUN_REPORT={report}")  # fmt: skip
     assert result.returncode == exitcodes.CANNOT_WRITE, result.stderr[-2000:]
-    assert "health report folder" in result.stderr and "CAIXUN_REPORT" in result.stderr
+    assert "health report" in result.stderr and "CAIXUN_REPORT" in result.stderr
     assert "news run" not in result.stdout  # no summary line: nothing was crawled
+
+
+def test_a_report_that_cannot_be_written_after_the_crawl_is_one_error(tmp_path, caplog):
+    from crawler.scheduled import write_health_report
+
+    unreachable = "postgresql://postgres@127.0.0.1:1/none"  # nothing listens on port 1
+    assert write_health_report(unreachable, str(tmp_path / "report.html"), timeout=2) is False
+    assert [r.levelname for r in caplog.records] == ["ERROR"] and "cannot write the health report" in caplog.text
+    assert not (tmp_path / "report.html").exists()
