@@ -47,13 +47,14 @@ def alarms(data: dict) -> dict[str, list[str]]:
     """{kind: lines} of what needs the operator: banned runs, coverage under a threshold, runs that exited
     with an error, sites that stopped storing articles. Newest first."""
     runs = data["runs"]
-    thresholds = charts.thresholds_of(runs)
+    newest_thresholds = charts.thresholds_of(runs)
     found: dict[str, list[str]] = {"banned": [], "coverage": [], "failed": [], "quiet": []}
     for run in reversed(runs):
         when = f"run {run['id']} ({run['spider']}, {_run_time(run)})"
         if run["banned"]:
             sites = ", ".join(f"{site or 'a site'}: {reason}" for site, reason in sorted(run["banned"].items()))
             found["banned"].append(f"{when} was banned ({sites})")
+        thresholds = charts.thresholds_of([run]) if run["thresholds"] else newest_thresholds  # what it was judged by
         for site, shares in sorted(run["coverage"].items()):
             articles = int(shares.get("articles") or 0)
             if articles < COVERAGE_MIN_ARTICLES and run["exit_status"] != 4:

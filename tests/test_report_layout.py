@@ -54,6 +54,8 @@ def test_a_coverage_drop_is_an_alarm_when_judged_or_large_enough():
     found = alarms(_data(runs))["coverage"]
     assert [line.split(" (")[0] for line in found] == ["run 3", "run 2"]
     assert "title 50% < 99%" in found[0]
+    runs[1]["thresholds"], runs[2]["thresholds"] = {"title": 0.99}, {"title": 0.4}  # each judged by its own: run 3 met
+    assert [line.split(" (")[0] for line in alarms(_data(runs))["coverage"]] == ["run 2"]
     assert alarms(_data(runs))["failed"] == ["run 2 (news, 2026-11-02 08:00) exited 4 (finished)"]
 
 
