@@ -18,7 +18,6 @@ import matplotlib
 matplotlib.use("Agg")  # no screen: render to files only
 
 import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
@@ -26,9 +25,9 @@ from storage.health import week_start  # noqa: E402
 from storage.runs import COVERAGE_FIELDS, DEFAULT_COVERAGE_THRESHOLDS, OUTCOMES  # noqa: E402
 
 RUN_BARS_UP_TO = 120  # runs drawn one bar each; more are drawn per day or week
+MARKERS_UP_TO = 40  # points per line drawn with a marker each; more make a plain line
 FAILURE_REASONS_SHOWN = 4  # the most frequent failure reasons get a colour each; the rest are "failed: other"
 WIDTH_INCHES = 10.0
-FIELD_COLOURS = {"title": "#1f77b4", "body": "#2ca02c", "published_at": "#9467bd", "source": "#8c564b"}
 OUTCOME_COLOURS = {
     "inserted": "#2ca02c", "updated": "#98df8a", "unchanged": "#c7c7c7", "not fetched again": "#e0e0e0",
     "not modified": "#aec7e8", "not an article": "#bcbd22", "removed": "#7f7f7f", "spooled": "#17becf",
@@ -48,10 +47,9 @@ STYLE = {
 def _svg(figure: Figure, name: str) -> str:
     """The figure as an <svg> element: no XML prolog, no fixed size (the page scales it), ids unique to `name`."""
     buffer = io.StringIO()
-    with plt.rc_context({"svg.hashsalt": name}):
+    with matplotlib.rc_context({"svg.hashsalt": name}):
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})  # fixed margins (_figure):
         # bbox_inches="tight" would draw every figure twice
-    plt.close(figure)
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1', svg, count=1)
@@ -61,9 +59,10 @@ def _svg(figure: Figure, name: str) -> str:
 def _figure(height: float, rows: int = 1, columns: int = 1, *, top: float = 0.2, **options) -> tuple[Figure, list]:
     """A figure WIDTH_INCHES wide with fixed margins (inches): room for the y label on the left, the legend on
     the right, the dates below and `top` above."""
-    with plt.rc_context(STYLE):
-        figure, axes = plt.subplots(rows, columns, figsize=(WIDTH_INCHES, height), squeeze=False, **options)
-    right = 0.98 if columns > 1 else 1 - 1.9 / WIDTH_INCHES
+    with matplotlib.rc_context(STYLE):  # Figure, not pyplot: no figure manager to keep or close, a lighter import
+        figure = Figure(figsize=(WIDTH_INCHES, height))
+        axes = figure.subplots(rows, columns, squeeze=False, **options)
+    right = 1 - 1.9 / WIDTH_INCHES
     figure.subplots_adjust(left=0.85 / WIDTH_INCHES, right=right, bottom=0.45 / height, top=1 - top / height,
                            hspace=0.45 if rows > 1 else None)  # fmt: skip
     return figure, [a for row in axes for a in row]
@@ -83,13 +82,13 @@ def _date_axis(axes, data: dict) -> None:
 
 
 def _site_colours(sites: list[str]) -> dict[str, tuple]:
-    palette = plt.get_cmap("tab20" if len(sites) > 10 else "tab10")
+    palette = matplotlib.colormaps["tab20" if len(sites) > 10 else "tab10"]
     return {site: palette(n % palette.N) for n, site in enumerate(sites)}
 
 
 def stored_chart(data: dict) -> str:
     """Articles first stored per site per day (or week), stacked; a day with none is a gap."""
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         figure, (axes,) = _figure(3.2)
         buckets = data["stored"]
         starts = [_day(b["start"]) for b in buckets]
@@ -142,7 +141,7 @@ def runs_chart(data: dict) -> str:
     """Per run (or per day/week of runs): pages by outcome, failures by reason; below, duration and marks for
     banned runs and runs that exited with an error."""
     runs = data["runs"]
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         figure, (pages, timing) = _figure(4.6, 2, 1, sharex=True, height_ratios=(3, 1.4))
         if not runs:
             pages.text(0.5, 0.5, "no crawl runs in this period", transform=pages.transAxes, ha="center")
@@ -197,45 +196,46 @@ def thresholds_of(runs: list[dict]) -> dict[str, float]:
 
 
 def coverage_chart(data: dict) -> str:
-    """Per site: the share of each run's articles with a title, body, time and source, the thresholds dashed;
-    a share under its threshold is marked. Past RUN_BARS_UP_TO runs, each day's (week's) lowest share."""
+    """One panel per field (title, body, time, source): each site's share of its runs' articles with the field,
+    the field's threshold dashed, a share under it circled. Past RUN_BARS_UP_TO runs, each day's (week's) lowest."""
     runs = [run for run in data["runs"] if run["coverage"]]
     sites = sorted({site for run in runs for site in run["coverage"]})
     thresholds = thresholds_of(data["runs"])
-    columns = 2 if len(sites) > 1 else 1
-    rows = max((len(sites) + columns - 1) // columns, 1)
-    with plt.rc_context(STYLE):
-        figure, panels = _figure(1.9 * rows + 0.6, rows, columns, top=0.55, sharex=True, sharey=True)
-        if not sites:
-            panels[0].text(0.5, 0.5, "no run recorded field coverage in this period", transform=panels[0].transAxes, ha="center")
-        low_x, low_y = [], []
-        for axes, site in zip(panels, sites):
+    colours = _site_colours(sites)
+    with matplotlib.rc_context(STYLE):
+        figure, panels = _figure(5.2, 2, 2, sharex=True, sharey=True)
+        below_marks = 0
+        lines = {}
+        for site in sites:  # each site's groups and records once, for every field
             site_runs = [run for run in runs if site in run["coverage"]]
             xs, groups, _unit = _run_groups(site_runs, data["period"]["by"])
-            records = [[r["coverage"][site] for r in group] for group in groups]
-            for field in COVERAGE_FIELDS:
+            lines[site] = (xs, [[r["coverage"][site] for r in group] for group in groups])
+        for axes, field in zip(panels, COVERAGE_FIELDS):
+            for site in sites:
+                xs, records = lines[site]
                 shares = [min(float(record.get(field, 1.0)) for record in group) for group in records]
-                axes.plot(xs, shares, color=FIELD_COLOURS[field], linewidth=1.2, marker=".", markersize=3, label=field)
-                if field in thresholds:
-                    limit = thresholds[field]
-                    axes.axhline(limit, color=FIELD_COLOURS[field], linestyle="--", linewidth=0.8, gid=f"threshold-{field}")
-                    below = [(x, s) for x, s in zip(xs, shares) if s < limit]
-                    low_x += [x for x, _ in below]
-                    low_y += [s for _, s in below]
-                    if below:
-                        axes.scatter(*zip(*below), s=36, facecolors="none", edgecolors="#d62728", linewidths=1.5, zorder=3)
-            axes.set_title(site, loc="left", fontsize=9)
+                axes.plot(xs, shares, color=colours[site], linewidth=1.2, label=site,
+                          marker="." if len(xs) <= MARKERS_UP_TO else None, markersize=3)  # fmt: skip
+                below = [(x, share) for x, share in zip(xs, shares) if field in thresholds and share < thresholds[field]]
+                if below:
+                    below_marks += len(below)
+                    axes.scatter(*zip(*below), s=36, facecolors="none", edgecolors="#d62728", linewidths=1.5, zorder=3)
+            if field in thresholds:
+                axes.axhline(thresholds[field], color="#d62728", linestyle="--", linewidth=0.8, gid=f"threshold-{field}")
+            axes.set_title(field + (f" (threshold {thresholds[field]:.0%})" if field in thresholds else ""), loc="left", fontsize=9)
+            axes.label_outer()  # dates under the bottom row only, shares left of the first column
             axes.set_ylim(-0.05, 1.08)
             axes.yaxis.set_major_formatter(PercentFormatter(1.0))
             _date_axis(axes, data)
-        for axes in panels[len(sites):] if sites else panels[1:]:
-            axes.set_axis_off()
-        if low_x:  # one invisible mark set naming every shortfall, for readers of the SVG
-            panels[0].scatter([], [], gid="coverage-below", label=f"under a threshold ({len(low_x)})", s=36,
+        if not sites:
+            panels[0].text(0.5, 0.5, "no run recorded field coverage in this period", transform=panels[0].transAxes, ha="center")
+        if below_marks:  # a legend entry, and an id naming the shortfalls for readers of the SVG
+            panels[0].scatter([], [], gid="coverage-below", label=f"under its threshold ({below_marks})", s=36,
                               facecolors="none", edgecolors="#d62728")  # fmt: skip
         if sites:
             handles, labels = panels[0].get_legend_handles_labels()
-            figure.legend(handles, labels, loc="upper center", ncols=len(labels), frameon=False, fontsize=8)
+            figure.legend(handles, labels, loc="upper left", bbox_to_anchor=(1 - 1.85 / WIDTH_INCHES, 0.95), frameon=False,
+                          fontsize=8)  # fmt: skip
         return _svg(figure, "field coverage per site")
 
 
@@ -244,7 +244,7 @@ def duplicates_chart(data: dict) -> str:
     weeks = data["duplicates"]
     first = _day(data["period"]["first"])
     xs = [max(_day(w["week"]), first) for w in weeks]  # the first week may begin before the period
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         figure, (axes,) = _figure(2.8)
         drawn = False
         for site, colour in _site_colours(data["sites"]).items():

@@ -153,7 +153,7 @@ def render(data: dict, *, generated: datetime | None = None, store: str = "") ->
     symbols = _table(["symbol", "articles"], [[escape(r["symbol"]), f"{r['articles']:,}"] for r in data["top_symbols"]],
                      {1}, "top-symbols")  # fmt: skip
     per_run = "one bar per run" if len(runs) <= charts.RUN_BARS_UP_TO else f"runs added up per {by}"
-    coverage_note = "each run" if len(runs) <= charts.RUN_BARS_UP_TO else f"the lowest share of each {by}'s runs"
+    coverage_note = "per run" if len(runs) <= charts.RUN_BARS_UP_TO else f"the lowest of each {by}'s runs"
     body = [
         "<header><h1>caixun crawl health</h1>",
         f'<p id="facts">{escape(facts)}</p>',
@@ -169,8 +169,8 @@ def render(data: dict, *, generated: datetime | None = None, store: str = "") ->
                 "exited with another error."),
         "<h2>Field coverage</h2>",
         _figure("coverage", charts.coverage_chart(data),
-                f"Share of {coverage_note} articles with each field, per site; dashed: the thresholds under which a "
-                "run fails (exit 4); circled: a share under its threshold."),
+                f"Share of the articles with each field ({coverage_note}), a line per site; dashed: the threshold under "
+                "which a run fails (exit 4); circled: a share under it."),
         "<h2>Duplicates</h2>",
         _figure("duplicates", charts.duplicates_chart(data),
                 "Share of the articles stored each week that are linked to an earlier article as duplicates."),
