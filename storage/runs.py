@@ -48,6 +48,8 @@ def outcome_counts(stats: Mapping, site: str | None = None) -> dict[str, int]:
 
 def failure_reasons(stats: Mapping) -> dict[str, int]:
     """{reason: failed pages} of the whole run (the stats keep reasons per run, not per site)."""
+    if not _number(stats, "caixun/fetch/failed"):  # most runs: no need to look through every key
+        return {}
     found = {key[len(FAILED_PREFIX):]: _number(stats, key) for key in stats if key.startswith(FAILED_PREFIX)}
     return dict(sorted(found.items()))
 
