@@ -39,6 +39,7 @@ from benchmarks.bulk_fill import bulk_fill, cache_key
 from benchmarks.storage import DEFAULT_POSTGRES_URL, postgresql_database, prepare_for_queries, sqlite_database
 from benchmarks.synthetic import CST, SEED, SITES, SPAN_DAYS, START, Synthesizer, load_sources, symbol_pool
 from storage import make_engine, mask_url, session_factory
+from storage.db import reader_engine
 from storage.health import health
 from storage.models import CrawlRun, StoredArticle
 from storage.provenance import finish_run, start_run
@@ -192,7 +193,7 @@ def _measure(url: str, out: Path, first: date, last: date, timings: int) -> dict
         if result.returncode != 0:
             raise SystemExit(f"python -m storage report failed: {result.stderr[-2000:]}")
         commands.append(seconds)
-    engine = make_engine(url, create=False)
+    engine = reader_engine(url)  # as the command's: the default statement timeout
     queries, renders = [], []
     for _ in range(timings):
         seconds, data = _timed(lambda: health(engine, since=first, until=last))

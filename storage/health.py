@@ -23,11 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Date, Engine, Text, cast, func, select
+from sqlalchemy import ColumnElement, Date, Engine, Text, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import ArticleSymbol, CrawlRun, StoredArticle
-from storage.query import DISPLAY_TZ, MAX_STATS_DAYS, check_day, china_day, query
+from storage.query import DISPLAY_TZ, MAX_STATS_DAYS, check_day, query
 from storage.runs import (
     banned_sites,
     failure_reasons,
@@ -85,26 +85,30 @@ def _site_within(site: str) -> ColumnElement[bool]:
     return (StoredArticle.site + "") == site
 
 
-def _china_date(value: ColumnElement, dialect: str) -> ColumnElement:
-    """The China-time day of a stored UTC time: a date on PostgreSQL (to_char took twice as long a year's
-    articles), 'YYYY-MM-DD' on SQLite (storage.query.china_day)."""
-    if dialect == "postgresql":
-        return cast(func.timezone("UTC", value) + timedelta(hours=8), Date)
-    return china_day(value, dialect)
-
-
 def _stored_per_day(session: Session, first: date, last: date, site: str | None) -> dict[tuple[str, str], tuple[int, int]]:
     """{(day, site): (articles, duplicates)} of the articles first stored in the period."""
     seen = StoredArticle.first_seen_at
-    day = _china_date(seen, session.get_bind().dialect.name).label("day")
-    statement = (
-        select(day, StoredArticle.site, func.count(), func.count(StoredArticle.duplicate_of))
-        .where(seen >= midnight(first), seen < midnight(last + timedelta(days=1)))
-        .group_by(day, StoredArticle.site)
-    )
-    if site:
-        statement = statement.where(_site_within(site))
-    return {(str(d), s): (n, duplicates) for d, s, n, duplicates in session.execute(statement)}
+    counts = [StoredArticle.site, func.count(), func.count(StoredArticle.duplicate_of)]
+    within = [_site_within(site)] if site else []
+    if session.get_bind().dialect.name == "postgresql":  # one statement; the day computed by the server, as a date
+        day = cast(func.timezone("UTC", seen) + timedelta(hours=8), Date).label("day")
+        statement = (
+            select(day, *counts)
+            .where(seen >= midnight(first), seen < midnight(last + timedelta(days=1)), *within)
+            .group_by(day, StoredArticle.site)
+        )
+        return {(str(d), s): (n, duplicates) for d, s, n, duplicates in session.execute(statement)}
+    # SQLite: a statement per day. Grouping a year at once by a computed day sorted every row in a temporary
+    # B-tree; a day's rows group by site in a small one, three times faster at a million articles.
+    start, end = bindparam("start", type_=seen.type), bindparam("end", type_=seen.type)
+    statement = select(*counts).where(seen >= start, seen < end, *within).group_by(StoredArticle.site)
+    found = {}
+    day = first
+    while day <= last:
+        rows = session.execute(statement, {"start": midnight(day), "end": midnight(day + timedelta(days=1))})
+        found.update({(day.isoformat(), s): (n, duplicates) for s, n, duplicates in rows})
+        day += timedelta(days=1)
+    return found
 
 
 def _buckets(first: date, last: date, by: str) -> list[date]:
@@ -253,6 +257,11 @@ def _newest(engine: Engine, sites: list[str], last: date) -> dict[str, list[dict
     return newest
 
 
+def _read_runs(engine: Engine, first: date, last: date, site: str | None) -> list[dict]:
+    with Session(engine) as session:
+        return _runs(session, first, last, site)
+
+
 def _article_counts(engine: Engine, first: date, last: date, site: str | None) -> tuple:
     with Session(engine) as session:
         return (_stored_per_day(session, first, last, site), _top_sources(session, first, last, site),
@@ -269,13 +278,16 @@ def health(engine: Engine, *, since: date | None = None, until: date | None = No
     with Session(engine) as session:
         first, last = period(session, since, until)
     by = "day" if (last - first).days + 1 <= BY_DAY_UP_TO else "week"
-    # The articles' counts run in the database (SQLite's C code and PostgreSQL's server, the GIL released) while
-    # this thread reads and parses the runs: on two cores the two halves take about as long as the longer one.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        articles = pool.submit(_article_counts, engine, first, last, site)
-        with Session(engine) as session:
-            runs = _runs(session, first, last, site)
-        counts, sources, symbols = articles.result()
+    if engine.dialect.name == "postgresql":
+        # The server counts the articles while this thread reads and parses the runs. Not on SQLite: its
+        # statement timeout is a Python progress handler (storage.timeouts), which would wait for the GIL.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            articles = pool.submit(_article_counts, engine, first, last, site)
+            runs = _read_runs(engine, first, last, site)
+            counts, sources, symbols = articles.result()
+    else:
+        counts, sources, symbols = _article_counts(engine, first, last, site)
+        runs = _read_runs(engine, first, last, site)
     sites = sorted({name for _, name in counts} | {name for run in runs for name in run["coverage"]} - {"-"})
     if site:
         sites = [site]
