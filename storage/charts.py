@@ -3,7 +3,8 @@
 Each function takes storage.health's data and returns one <svg> element for inline use. Text stays text
 (svg.fonttype "none"), so the browser draws labels in its own fonts, Chinese included. Marks a test or a
 reader may look for carry ids (matplotlib's gid): "banned-runs", "failed-runs", "coverage-below",
-"threshold-<field>". Many runs are drawn per day (per week past BY_DAY_UP_TO days), never one bar each.
+"threshold-<field>". Past RUN_BARS_UP_TO runs, runs are drawn per day (per week past storage.health's
+BY_DAY_UP_TO days), not a bar each.
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ a year of hourly runs that takes a few seconds (benchmarks/health.py).
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Date, Engine, Text, bindparam, cast, func, select
