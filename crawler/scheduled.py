@@ -137,7 +137,8 @@ def write_health_report(database_url: str, path: str, timeout: float) -> bool:
     from storage.report import write_report  # matplotlib: loaded only when a report is asked for
 
     try:
-        engine = make_engine(database_url, create=False, statement_timeout=max(timeout, REPORT_TIMEOUT))
+        limit = max(timeout, REPORT_TIMEOUT) if timeout else None  # CAIXUN_DATABASE_TIMEOUT=0: no limit
+        engine = make_engine(database_url, create=False, statement_timeout=limit)
         try:
             data = write_report(engine, Path(path), store=mask_url(database_url))
         finally:
