@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -32,8 +33,6 @@ from storage.health import health
 from tests import browser
 from tests.helpers import PROJECT_DIR, _crawl_env, html_headers, run_storage, write_warc
 from tests.test_news_crawl import _recorded
-
-import subprocess
 
 CHINA = timezone(timedelta(hours=8))
 FEED_URL = "https://feeds.example.org/finance.xml"
