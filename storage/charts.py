@@ -35,8 +35,7 @@ OUTCOME_COLOURS = {
 }  # fmt: skip
 FAILURE_COLOURS = ("#d62728", "#ff9896", "#e377c2", "#ff7f0e", "#8c0000")
 STYLE = {
-    "svg.fonttype": "none",  # text as text
-    "svg.hashsalt": "caixun",  # ids the same from run to run (each chart gets its own salt below)
+    "svg.fonttype": "none",  # text as text (svg.hashsalt, which keeps ids the same from run to run, is per chart: _svg)
     "font.size": 9,
     "font.family": "sans-serif",
     "font.sans-serif": ["DejaVu Sans", "Noto Sans CJK SC", "WenQuanYi Zen Hei", "sans-serif"],
@@ -60,9 +59,8 @@ def _svg(figure: Figure, name: str) -> str:
 def _figure(height: float, rows: int = 1, columns: int = 1, *, top: float = 0.2, **options) -> tuple[Figure, list]:
     """A figure WIDTH_INCHES wide with fixed margins (inches): room for the y label on the left, the legend on
     the right, the dates below and `top` above."""
-    with matplotlib.rc_context(STYLE):  # Figure, not pyplot: no figure manager to keep or close, a lighter import
-        figure = Figure(figsize=(WIDTH_INCHES, height))
-        axes = figure.subplots(rows, columns, squeeze=False, **options)
+    figure = Figure(figsize=(WIDTH_INCHES, height))  # not pyplot: no figure manager to keep or close, a lighter import
+    axes = figure.subplots(rows, columns, squeeze=False, **options)
     right = 1 - 1.9 / WIDTH_INCHES
     figure.subplots_adjust(left=0.85 / WIDTH_INCHES, right=right, bottom=0.45 / height, top=1 - top / height,
                            hspace=0.45 if rows > 1 else None)  # fmt: skip
@@ -82,6 +80,21 @@ def _date_axis(axes, data: dict) -> None:
     axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
+def _legend_right(axes) -> None:
+    axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+
+
+def _stacked_bars(axes, xs: list, series: dict[str, list[int]], colours: dict, width: float, **options) -> list[int]:
+    """One bar per x and series, stacked in the series' order; a series of zeros draws nothing (and no legend
+    entry). Returns the stacks' heights."""
+    bottom = [0] * len(xs)
+    for name, heights in series.items():
+        if any(heights):
+            axes.bar(xs, heights, width, bottom=bottom, color=colours[name], label=name, linewidth=0, **options)
+            bottom = [a + b for a, b in zip(bottom, heights)]
+    return bottom
+
+
 def _site_colours(sites: list[str]) -> dict[str, tuple]:
     palette = matplotlib.colormaps["tab20" if len(sites) > 10 else "tab10"]
     return {site: palette(n % palette.N) for n, site in enumerate(sites)}
@@ -94,16 +107,12 @@ def stored_chart(data: dict) -> str:
         buckets = data["stored"]
         starts = [_day(b["start"]) for b in buckets]
         width = 0.8 if data["period"]["by"] == "day" else 5.6
-        bottom = [0] * len(buckets)
-        for site, colour in _site_colours(data["sites"]).items():
-            heights = [b["sites"].get(site, 0) for b in buckets]
-            if any(heights):
-                axes.bar(starts, heights, width, bottom=bottom, color=colour, label=site, align="edge", linewidth=0)
-                bottom = [a + b for a, b in zip(bottom, heights)]
+        series = {site: [b["sites"].get(site, 0) for b in buckets] for site in data["sites"]}
+        bottom = _stacked_bars(axes, starts, series, _site_colours(data["sites"]), width, align="edge")
         axes.set_ylabel(f"articles stored per {data['period']['by']}")
         _date_axis(axes, data)
         if any(bottom):
-            axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+            _legend_right(axes)
         else:
             axes.text(0.5, 0.5, "no articles stored in this period", transform=axes.transAxes, ha="center")
         return _svg(figure, "articles stored per site")
@@ -165,13 +174,9 @@ def runs_chart(data: dict) -> str:
             width = max(span / max(len(xs), 1) * 0.7, 1 / 1440)
         else:
             width = 0.8 if unit == "day" else 5.6
-        bottom = [0] * len(groups)
-        for name in names:
-            if any(series[name]):
-                pages.bar(xs, series[name], width, bottom=bottom, color=colours[name], label=name, linewidth=0)
-                bottom = [a + b for a, b in zip(bottom, series[name])]
+        _stacked_bars(pages, xs, series, colours, width)
         pages.set_ylabel("pages per run" if unit == "run" else f"pages per {unit}")
-        pages.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+        _legend_right(pages)
         seconds = [max((r["seconds"] or 0) for r in group) for group in groups]
         timing.plot(xs, seconds, color="#555555", linewidth=1, marker="." if unit == "run" else None, label="duration")
         timing.set_ylabel("seconds" if unit == "run" else f"longest run\nof the {unit} (s)")
@@ -182,7 +187,7 @@ def runs_chart(data: dict) -> str:
             timing.scatter(*zip(*banned), marker="v", s=40, color="#d62728", label="banned", zorder=3, gid="banned-runs")
         if failed:
             timing.scatter(*zip(*failed), marker="x", s=30, color="#ff7f0e", label="exit ≠ 0", zorder=3, gid="failed-runs")
-        timing.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+        _legend_right(timing)
         timing.set_ylim(0, top * 1.25)
         _date_axis(timing, data)
         return _svg(figure, "crawl runs")
@@ -262,7 +267,7 @@ def duplicates_chart(data: dict) -> str:
         axes.set_ylim(bottom=0)
         _date_axis(axes, data)
         if drawn:
-            axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+            _legend_right(axes)
         else:
             axes.text(0.5, 0.5, "no articles stored in this period", transform=axes.transAxes, ha="center")
         return _svg(figure, "duplicates per site and week")
