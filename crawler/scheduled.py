@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
 from crawler import exitcodes
@@ -95,34 +96,54 @@ def ingest_spool(store: CrawlStore, spool: Spool, sandbox: Sandbox | None = None
     """
     done = Ingested()
     for path in spool.files():
-        for record in Spool.read(path):
-            if isinstance(record, SpooledRunEnd):
-                with store.sessions.begin() as session:
-                    finish_run(session, record.crawl_run_id, **record.fields)
-                done.runs_closed += 1
-                continue
-            page = record.page
-            with store.sessions.begin() as session:
-                page.fetch_id, stored = recorded_fetch(
-                    session, fetch_id=page.fetch_id, requested_url=page.request_url, final_url=page.url,
-                    fetched_at=page.fetched_at,
-                )  # fmt: skip
-            if stored:
-                done.already += 1
-                continue
-            extracted = extract_page(page, sandbox) if page.status == 200 else None  # outside the transaction
-            with store.sessions.begin() as session:
-                store_page(session, page, extracted, record.crawl_run_id)
-            done.pages += 1
-        path.unlink()
-        logger.info("ingested spool file %s", path)
+        with Spool.claimed(path) as ours:
+            if ours:
+                _ingest_file(store, path, sandbox, done)
+            else:
+                logger.info("spool file %s is being written by a running crawl: left for later", path)
     return done
 
 
-def check_folders(settings, database_url: str, lock: RunLock) -> None:
+def _ingest_file(store: CrawlStore, path: Path, sandbox: Sandbox | None, done: Ingested) -> None:
+    for record in Spool.read(path):
+        if isinstance(record, SpooledRunEnd):
+            with store.sessions.begin() as session:
+                finish_run(session, record.crawl_run_id, **record.fields)
+            done.runs_closed += 1
+            continue
+        page = record.page
+        with store.sessions.begin() as session:
+            page.fetch_id, stored = recorded_fetch(
+                session, fetch_id=page.fetch_id, requested_url=page.request_url, final_url=page.url,
+                fetched_at=page.fetched_at,
+            )  # fmt: skip
+        if stored:
+            done.already += 1
+            continue
+        extracted = extract_page(page, sandbox) if page.status == 200 else None  # outside the transaction
+        with store.sessions.begin() as session:
+            store_page(session, page, extracted, record.crawl_run_id)
+        done.pages += 1
+    path.unlink()
+    logger.info("ingested spool file %s", path)
+
+
+def ingest_spool_of(settings, store: CrawlStore) -> Ingested:
+    """Ingest the spool folder of these settings (pages extracted under their limits), saying what it did."""
+    with sandbox_from_settings(settings, workers=1) as sandbox:
+        ingested = ingest_spool(store, Spool(settings.get("CAIXUN_SPOOL_DIR") or None), sandbox)
+    if ingested.pages or ingested.already or ingested.runs_closed:
+        logger.info(
+            "ingested the spool: %d page(s) stored, %d stored before, %d run end(s) recorded",
+            ingested.pages, ingested.already, ingested.runs_closed,
+        )  # fmt: skip
+    return ingested
+
+
+def check_folders(settings, database_url: str, lock: RunLock | None = None) -> None:
     """Every folder the run writes, before it takes the lock or crawls: FolderNotWritable names the first that fails."""
     writable_database(database_url)
-    if lock.folder is not None:
+    if lock is not None and lock.folder is not None:
         writable_folder(lock.folder, "run lock", "CAIXUN_LOCK_DIR")
     writable_folder(settings.get("CAIXUN_SPOOL_DIR") or DEFAULT_SPOOL_DIR, "spool", "CAIXUN_SPOOL_DIR")
     writable_folder(settings.get("WARC_DIR"), "WARC", "WARC_DIR")
@@ -151,15 +172,15 @@ def write_health_report(database_url: str, path: str, timeout: float) -> bool:
     return True
 
 
-def main(args: argparse.Namespace) -> int:
-    install_log_masking()
-    started = time.monotonic()
+def crawl_settings(args: argparse.Namespace, command: str) -> tuple[Settings, dict[str, str]] | None:
+    """The project's settings under the command line's -s, --database-url and defaults, and the spider
+    arguments (max_pages defaults to RUN_MAX_PAGES); None, said on stderr, for a bad -a or -s."""
     try:
         spider_args = _pairs(args.spider_args, "spider argument")
         overrides = _pairs(args.settings, "setting")
     except ValueError as exc:
-        print(f"python -m crawler run: {exc}", file=sys.stderr)
-        return exitcodes.USAGE
+        print(f"python -m crawler {command}: {exc}", file=sys.stderr)
+        return None
     settings = get_project_settings()
     settings.setdict(overrides, priority="cmdline")
     if args.database_url:
@@ -168,6 +189,29 @@ def main(args: argparse.Namespace) -> int:
         settings.set("WARC_DIR", str(DEFAULT_WARC_DIR), priority="cmdline")  # re-extraction needs the archive
     if not {"max_pages", "since", "urls", "url_file"} & spider_args.keys():
         spider_args["max_pages"] = str(RUN_MAX_PAGES)
+    return settings, spider_args
+
+
+def crawl(process: CrawlerProcess, spider: str, spider_args: dict[str, str], started: float) -> int:
+    """Run the spider to its end, print its summary lines, and give its exit code."""
+    crawler = process.create_crawler(spider)
+    startup = StartupWatch()
+    startup.watch(process.crawl(crawler, **spider_args))
+    process.start()
+    if process.bootstrap_failed or crawler.stats is None or startup.error is not None:
+        return startup.exit_code
+    stats = crawler.stats.get_stats()
+    code = exitcodes.exit_code_for(stats.get("finish_reason"), stats)
+    print("\n".join(summary_lines(spider, stats, code, time.monotonic() - started)), flush=True)
+    return code
+
+
+def main(args: argparse.Namespace) -> int:
+    install_log_masking()
+    started = time.monotonic()
+    if (loaded := crawl_settings(args, "run")) is None:
+        return exitcodes.USAGE
+    settings, spider_args = loaded
     process = CrawlerProcess(settings)  # sets up logging as scrapy crawl does
     if args.spider not in process.spider_loader.list():
         logger.error("no spider %r; there are: %s", args.spider, ", ".join(process.spider_loader.list()))
@@ -207,8 +251,7 @@ def main(args: argparse.Namespace) -> int:
             store = CrawlStore(
                 database_url, timeout, settings.getfloat("CAIXUN_DATABASE_RETRY_SECONDS", DEFAULT_RETRY_SECONDS)
             )
-            with sandbox_from_settings(settings, workers=1) as sandbox:  # under this run's -s limits too
-                ingested = ingest_spool(store, Spool(settings.get("CAIXUN_SPOOL_DIR") or None), sandbox)
+            ingest_spool_of(settings, store)
             with store.sessions.begin() as session:
                 abandoned = finish_abandoned_runs(session, args.spider, datetime.now(timezone.utc), sites=lock.names)
             store.close()
@@ -218,23 +261,10 @@ def main(args: argparse.Namespace) -> int:
         except (RuntimeError, *UNREACHABLE) as exc:
             logger.error("the database %s is unreachable, nothing crawled: %s", shown, exc)
             return exitcodes.DATABASE
-        if ingested.pages or ingested.already or ingested.runs_closed:
-            logger.info(
-                "ingested the spool: %d page(s) stored, %d stored before, %d run end(s) recorded",
-                ingested.pages, ingested.already, ingested.runs_closed,
-            )  # fmt: skip
         if abandoned:
             logger.warning("closed %d earlier run(s) that never recorded their end as abandoned: %s",
                            len(abandoned), ", ".join(map(str, abandoned)))  # fmt: skip
-        crawler = process.create_crawler(args.spider)
-        startup = StartupWatch()
-        startup.watch(process.crawl(crawler, **spider_args))
-        process.start()
-        if process.bootstrap_failed or crawler.stats is None or startup.error is not None:
-            return startup.exit_code
-        stats = crawler.stats.get_stats()
-        code = exitcodes.exit_code_for(stats.get("finish_reason"), stats)
-        print("\n".join(summary_lines(args.spider, stats, code, time.monotonic() - started)), flush=True)
+        code = crawl(process, args.spider, spider_args, started)
         if (report := settings.get("CAIXUN_REPORT")) and not write_health_report(database_url, report, timeout):
             return code or exitcodes.CANNOT_WRITE
         return code

@@ -5,7 +5,9 @@ Settings read:
 
 One file per crawl process, spool-<UTC time>-<pid>.jsonl, one record per line,
 flushed and fsynced line by line so a crash loses at most the line being
-written. A record is a fetched page ({"crawl_run_id", "page"}) or the end of
+written. The writing process holds an flock on its file while it lives: ingestion
+(crawler.scheduled.ingest_spool) takes the same lock and passes over files it cannot
+have, so a worker never ingests, and deletes, the file of another live worker on its machine. A record is a fetched page ({"crawl_run_id", "page"}) or the end of
 the crawl run whose end could not be recorded ({"crawl_run_id", "run_end"}).
 `python -m crawler run` ingests and deletes spool files before it crawls.
 
@@ -15,10 +17,12 @@ counts what was lost and says so; nothing pretends it was kept.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -76,6 +80,7 @@ class Spool:
             if self.path is None:
                 self.path = self.directory / f"spool-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{os.getpid()}.jsonl"
             self._stream = self.path.open("a", encoding="utf-8")
+            fcntl.flock(self._stream, fcntl.LOCK_EX)  # new and ours: no one else holds it; freed when we close or die
         self._stream.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._stream.flush()
         os.fsync(self._stream.fileno())
@@ -88,6 +93,23 @@ class Spool:
 
     def files(self) -> list[Path]:
         return sorted(self.directory.glob("spool-*.jsonl")) if self.directory.is_dir() else []
+
+    @staticmethod
+    @contextmanager
+    def claimed(path: Path) -> Iterator[bool]:
+        """Hold `path`'s lock while the block runs; False (nothing held) when a live process is writing it."""
+        try:
+            stream = path.open("rb")  # flock needs no write access
+        except FileNotFoundError:  # ingested and deleted by another process meanwhile
+            yield False
+            return
+        with stream:
+            try:
+                fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield path.exists()
 
     @staticmethod
     def read(path: Path) -> Iterator[SpooledPage | SpooledRunEnd]:

@@ -246,3 +246,26 @@ def test_the_operator_really_cannot_write_a_read_only_database(shared_dir):
     probe = _as_operator("-c", f"import sqlite3; c = sqlite3.connect({str(database)!r}); c.execute('create table t(x)')",
                          env={})  # fmt: skip
     assert probe.returncode != 0 and "readonly database" in probe.stderr
+
+
+def test_a_spool_file_still_being_written_is_not_ingested(tmp_path):
+    """Workers on one machine share a spool folder: a worker starting must not ingest, and delete, the file
+    a live one is still appending to; once its writer is gone the file is ingested as usual."""
+    database_url = f"sqlite:///{tmp_path / 'c.db'}"
+    pages = _spooled_pages(3)
+    live = Spool(tmp_path / "spool")
+    for page in pages[:2]:
+        live.add(page)
+    store = CrawlStore(database_url)
+
+    done = ingest_spool(store, Spool(tmp_path / "spool"))  # another process's view of the folder
+    assert done.pages == 0
+    assert live.files() == [live.path]
+    live.add(pages[2])  # the writer goes on, nothing lost
+    live.close()
+
+    done = ingest_spool(store, Spool(tmp_path / "spool"))
+    store.close()
+    assert done.pages == 3
+    assert _counts(database_url) == (3, 3)
+    assert not live.files()
