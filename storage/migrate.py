@@ -8,10 +8,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 FIRST_RELEASE = "0001"  # databases made before migrations existed have this schema
+SCHEMA_LOCK_KEY = 0x63616978756E  # PostgreSQL advisory lock held while a schema is created or upgraded ("caixun")
 
 
 class OutdatedSchema(RuntimeError):
@@ -37,6 +38,10 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     """Create or upgrade the schema; returns (revision before, revision after)."""
     config = _config()
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # workers started together on an empty database would each create the schema: the first to
+            # come holds this until it commits, the others then find the schema made (and upgrade nothing)
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
         before = MigrationContext.configure(connection).get_current_revision()
         config.attributes["connection"] = connection
         if before is None and inspect(connection).has_table("articles"):
