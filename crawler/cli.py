@@ -1,6 +1,7 @@
 """`python -m crawler`: the entry points for unattended use.
 
   run SPIDER [-a NAME=VALUE] [-s KEY=VALUE]   a scheduled, locked, incremental crawl (crawler.scheduled)
+  worker SPIDER --frontier URL [--exit-when-idle S]  one of many workers sharing a Redis frontier (crawler.worker)
   reextract [--site S] [--since DATE]          re-run the extractors over archived WARC responses (crawler.reextract)
 
 Each subcommand module has configure_parser(parser) and main(args) -> exit code.
@@ -13,6 +14,7 @@ import importlib
 
 SUBCOMMANDS = {
     "run": ("crawler.scheduled", "run a crawl for cron: locked, incremental, with a summary and an exit code"),
+    "worker": ("crawler.worker", "a crawl worker on a shared Redis frontier: any number, on any machines"),
     "reextract": ("crawler.reextract", "re-run the extractors over the archived raw responses (WARC), offline"),
 }
 

@@ -1,4 +1,4 @@
-"""Exit codes of `scrapy crawl` and `python -m crawler run`, and how a finished crawl maps to one.
+"""Exit codes of `scrapy crawl`, `python -m crawler run` and `python -m crawler worker`, and how a finished crawl maps to one.
 
   0   finished (or stopped by a CLOSESPIDER_* limit)
   1   failed: bad settings, a source whose first list page gave nothing (it always lists some), a shutdown, …
@@ -7,6 +7,8 @@
       finished. Back off before the next run
   4   field coverage below the thresholds: the site's template probably changed
   5   the database was unreachable (pages fetched meanwhile are in the spool, or counted as lost)
+  6   the frontier (Redis, distributed mode) was unreachable: the worker stopped; what it had taken
+      stays leased in Redis and is queued again when the leases run out
   73  a folder or file the crawl must write cannot be written (EX_CANTCREAT); the message names it;
       also a run that went well but could not write its health report (CAIXUN_REPORT)
   75  another run on one of the same sites and database is still going (EX_TEMPFAIL): nothing done
@@ -23,11 +25,12 @@ USAGE = 2
 BANNED = 3
 COVERAGE = 4
 DATABASE = 5
+FRONTIER = 6
 CANNOT_WRITE = 73
 ALREADY_RUNNING = 75
 
 # caixun/failure/<kind> → exit code, most important first
-FAILURE_CODES = {"database": DATABASE, "coverage": COVERAGE, "discovery": FAILED}
+FAILURE_CODES = {"frontier": FRONTIER, "database": DATABASE, "coverage": COVERAGE, "discovery": FAILED}
 
 
 def exit_code_for(finish_reason: str | None, stats: dict | None = None) -> int:

@@ -43,6 +43,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 from twisted.internet.task import LoopingCall
 
+from crawler import signals as crawler_signals
 from crawler.coverage import Coverage
 from crawler.ingest import (
     Stored,
@@ -163,6 +164,8 @@ class ArticlePipeline:
             self.stats.inc_value(f"caixun/extract/{extracted.article.extractor.split('@')[0]}")
             return extracted.article
         if failed:
+            if extracted.reason == "extract_interrupted":
+                self.crawler.signals.send_catch_log(crawler_signals.page_interrupted, request_url=item.request_url)
             raise DropItem(f"extraction failed: {item.url}: {extracted.error}")
         raise DropItem(f"{outcome}: {item.url}" + (f" ({extracted.error})" if extracted and extracted.error else ""))
 

@@ -192,8 +192,10 @@ def crawl_settings(args: argparse.Namespace, command: str) -> tuple[Settings, di
     return settings, spider_args
 
 
-def crawl(process: CrawlerProcess, spider: str, spider_args: dict[str, str], started: float) -> int:
-    """Run the spider to its end, print its summary lines, and give its exit code."""
+def crawl(process: CrawlerProcess, spider: str, spider_args: dict[str, str], started: float,
+          stopped_is_ok: bool = False) -> int:  # fmt: skip
+    """Run the spider to its end, print its summary lines, and give its exit code. With stopped_is_ok a
+    crawl stopped by SIGTERM or Ctrl-C (how a daemon worker is stopped) exits 0 unless something failed."""
     crawler = process.create_crawler(spider)
     startup = StartupWatch()
     startup.watch(process.crawl(crawler, **spider_args))
@@ -201,7 +203,8 @@ def crawl(process: CrawlerProcess, spider: str, spider_args: dict[str, str], sta
     if process.bootstrap_failed or crawler.stats is None or startup.error is not None:
         return startup.exit_code
     stats = crawler.stats.get_stats()
-    code = exitcodes.exit_code_for(stats.get("finish_reason"), stats)
+    reason = stats.get("finish_reason")
+    code = exitcodes.exit_code_for("finished" if stopped_is_ok and reason == "shutdown" else reason, stats)
     print("\n".join(summary_lines(spider, stats, code, time.monotonic() - started)), flush=True)
     return code
 

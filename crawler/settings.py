@@ -71,6 +71,16 @@ CAIXUN_EXTRACT_MAX_ELEMENTS = 100_000  # pages with more start tags are refused 
 CAIXUN_EXTRACT_TIMEOUT = 30  # seconds one page may take; the worker is then killed and replaced (extract_timeout)
 CAIXUN_EXTRACT_MEMORY_MB = 1024  # address space of a worker, MiB (extract_memory); an idle worker holds ~55
 
+# --- Distributed mode (crawler/frontier/, python -m crawler worker) ---------------------
+# CAIXUN_FRONTIER: a redis:// URL: workers on any number of machines share its queue and one database; empty: off
+CAIXUN_FRONTIER = ""
+CAIXUN_FRONTIER_KEY = ""  # prefix of the frontier's Redis keys; empty: caixun:<spider>
+CAIXUN_LEASE_SECONDS = 300  # a request a dead worker had taken is queued again this long after its last renewal
+CAIXUN_DISCOVERY_INTERVAL = 300  # seconds between the ends of discovery rounds (one worker at a time discovers)
+CAIXUN_EXIT_WHEN_IDLE = ""  # seconds the whole frontier must be empty before a worker exits; empty: never (a daemon)
+CAIXUN_FRONTIER_LOW_WATER = 100  # the discovery holder reads its next list page when fewer requests are queued
+CAIXUN_REDIS_TIMEOUT = 10  # seconds a Redis command may take before the frontier counts as gone (exit 6)
+
 # --- WARC -------------------------------------------------------------------
 # REPLAY_WARC: comma-separated WARC files that answer every request instead of the network.
 REPLAY_WARC = ""
@@ -89,6 +99,9 @@ SPIDER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "crawler.extensions.provenance.ProvenanceExtension": 500,
+}
+ADDONS = {
+    "crawler.frontier.addon.FrontierAddon": 0,  # only with CAIXUN_FRONTIER set
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ArticlePipeline": 300,

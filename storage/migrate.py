@@ -36,19 +36,29 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     """Create or upgrade the schema; returns (revision before, revision after)."""
-    config = _config()
     with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # workers started together on an empty database would each create the schema: the first to
-            # come holds this until it commits, the others then find the schema made (and upgrade nothing)
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
-        before = MigrationContext.configure(connection).get_current_revision()
-        config.attributes["connection"] = connection
-        if before is None and inspect(connection).has_table("articles"):
-            command.stamp(config, FIRST_RELEASE)  # made by the first release, before Alembic
-            before = FIRST_RELEASE
-        command.upgrade(config, revision)
+        _lock_schema(connection)
+        before = _upgrade(connection, revision)
     return before, current_revision(engine)
+
+
+def _lock_schema(connection) -> None:
+    """On PostgreSQL, hold the schema lock until the transaction ends: workers started together on an empty
+    database would each create the schema; the first to come does, the others then find it made."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+
+
+def _upgrade(connection, revision: str) -> str | None:
+    """Upgrade in the connection's transaction; returns the revision before."""
+    config = _config()
+    before = MigrationContext.configure(connection).get_current_revision()
+    config.attributes["connection"] = connection
+    if before is None and inspect(connection).has_table("articles"):
+        command.stamp(config, FIRST_RELEASE)  # made by the first release, before Alembic
+        before = FIRST_RELEASE
+    command.upgrade(config, revision)
+    return before
 
 
 def downgrade(engine: Engine, revision: str) -> str | None:
@@ -67,12 +77,16 @@ def ensure_schema(engine: Engine, display_url: str) -> None:
     may be one of several writers, and an upgrade is a decision.
     """
     head = head_revision()
-    current = current_revision(engine)
-    if current == head:
+    if current_revision(engine) == head:
         return
-    if current is None and not inspect(engine).has_table("articles"):
-        upgrade(engine)
-        return
+    with engine.begin() as connection:  # look again under the lock: another process may be making it now
+        _lock_schema(connection)
+        current = MigrationContext.configure(connection).get_current_revision()
+        if current == head:
+            return
+        if current is None and not inspect(connection).has_table("articles"):
+            _upgrade(connection, "head")
+            return
     raise OutdatedSchema(
         f"the database {display_url} has schema revision {current or 'from before migrations'}, "
         f"this caixun needs {head}: run  python -m storage upgrade --database-url '{display_url}'"

@@ -1,9 +1,10 @@
-"""Fixtures for services: PostgreSQL databases and a local HTTP server on real sockets.
+"""Fixtures for services: PostgreSQL databases, Redis frontiers and a local HTTP server on real sockets.
 
-PostgreSQL tests skip when the server is absent, unless CAIXUN_REQUIRE_SERVICES=1
+PostgreSQL and Redis tests skip when the server is absent, unless CAIXUN_REQUIRE_SERVICES=1
 (set by .ci/run), in which case they fail (tests.helpers.unavailable: the same rule
 for the shared benchmark data). CAIXUN_TEST_POSTGRES_URL points at
-the server (default postgresql://postgres@127.0.0.1:5432/test).
+the server (default postgresql://postgres@127.0.0.1:5432/test), CAIXUN_TEST_REDIS_URL at Redis
+(default redis://127.0.0.1:6379/0).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pytest
 from tests.helpers import unavailable as _unavailable
 
 POSTGRES_ADMIN_URL = os.environ.get("CAIXUN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("CAIXUN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -72,11 +74,43 @@ def module_postgres_url() -> Iterator[str]:
 
 
 @dataclass(frozen=True)
+class Frontier:
+    """A Redis frontier of one test: the server's URL and a key prefix no other test (or user) has."""
+
+    url: str
+    key: str  # CAIXUN_FRONTIER_KEY
+
+    def client(self):
+        import redis
+
+        return redis.Redis.from_url(self.url)
+
+
+@pytest.fixture
+def frontier() -> Iterator[Frontier]:
+    """A fresh frontier on the Redis at CAIXUN_TEST_REDIS_URL (skipped when absent, unless required);
+    its keys are deleted afterwards."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        _unavailable(f"Redis not reachable at {REDIS_URL}: {exc}")
+    key = f"caixun-test-{uuid.uuid4().hex[:12]}:news"
+    yield Frontier(REDIS_URL, key)
+    keys = list(client.scan_iter(f"{key}:*"))
+    if keys:
+        client.delete(*keys)
+
+
+@dataclass(frozen=True)
 class Received:
     """One request as the LocalServer saw it."""
 
     path: str  # as sent: "/x" directly, "http://host/x" when the server is used as a proxy
     headers: dict[str, str]  # names as sent
+    at: float = 0.0  # time.monotonic() when it arrived
 
 
 # Special answers a respond function may return instead of (status, headers, body):
@@ -140,7 +174,7 @@ class LocalServer:
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 headers = dict(self.headers.items())
                 with server._lock:
-                    server.received.append(Received(self.path, headers))
+                    server.received.append(Received(self.path, headers, time.monotonic()))
                 answer = server.respond(self.path, headers) if wants_headers else server.respond(self.path)
                 try:
                     self._answer(answer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timezone
 
 import pytest
@@ -280,4 +281,29 @@ def test_0011_indexes_what_the_health_report_counts_and_takes_it_away(database_u
         assert len(plans) == 30 + 1 and all("COVERING INDEX ix_articles_first_seen_at" in plan for plan in plans), plans
     downgrade(engine, "0010")
     assert "ix_articles_first_seen_at" not in {index["name"] for index in inspect(engine).get_indexes("articles")}
+    engine.dispose()
+
+
+def test_workers_starting_together_on_an_empty_postgresql_database_make_one_schema(postgres_url):
+    """Every worker of a frontier opens the store as it starts: on an empty database each finds no schema and
+    would create it. Under the schema lock one does, the others find it made; none fails."""
+    starting = threading.Barrier(6)
+    errors = []
+
+    def open_store() -> None:
+        starting.wait()
+        try:
+            make_engine(postgres_url).dispose()
+        except Exception as exc:  # noqa: BLE001 (the test reports whatever a worker would die of)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in threads), "a worker still waits for the schema"
+    assert errors == []
+    engine = make_engine(postgres_url, create=False)
+    assert current_revision(engine) == head_revision()
     engine.dispose()

@@ -11,7 +11,10 @@ Spider middleware over the list callbacks' output (any site, any source kind):
   newest item of the last sweep that finished, kept per (site, source key)
   (caixun/incremental/caught_up). A sweep that is interrupted (SIGKILL,
   shutdown, or a ban of its site) moves no watermark, so the next run pages
-  down to where the last finished sweep began again. A watermark later than
+  down to where the last finished sweep began again. A worker on a shared
+  frontier moves its watermarks when its discovery round ends, since what
+  the round listed is then queued in Redis (crawler.signals.sweeps_finished).
+  A watermark later than
   our clock (plus CAIXUN_LIST_TIME_SKEW) or than the list's newest item is
   not trusted: the run sweeps up to max_pages and sets it afresh, down if need
   be (caixun/incremental/watermark_reset);
@@ -39,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 
+from crawler import signals as crawler_signals
 from crawler.items import LIST_META, listed_at
 from crawler.listing import list_time_skew
 from crawler.sites import SITE_META, site_of
@@ -87,6 +91,7 @@ class IncrementalMiddleware:
         settings = crawler.settings
         middleware = cls(crawler, store, settings.getint("CAIXUN_RETRY_FAILED_RUNS", 3), list_time_skew(settings))
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(middleware.sweeps_finished, signal=crawler_signals.sweeps_finished)
         return middleware
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -206,6 +211,16 @@ class IncrementalMiddleware:
         if reason != "finished":
             logger.info("the crawl ended by %r: no watermark moves, the next run sweeps again", reason)
             return
+        self.save_watermarks(spider)
+
+    def sweeps_finished(self, spider) -> None:
+        """A discovery round of a frontier worker ended (crawler.frontier.discovery): what it listed is queued
+        in the frontier, so its watermarks move now, and the next round starts afresh."""
+        self.save_watermarks(spider)
+        for state in (self.newest, self.watermarks, self.labels, self.reached, self.reset):
+            state.clear()
+
+    def save_watermarks(self, spider) -> None:
         if self.stats.get_value("caixun/failure/database"):
             # failures during the outage went unrecorded: only a new sweep finds those pages again
             logger.info("the database was unreachable during the run: no watermark moves")

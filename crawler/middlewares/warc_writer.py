@@ -4,7 +4,8 @@ Settings read:
   WARC_DIR                 folder for the archives; empty disables
   CAIXUN_WARC_MAX_BYTES    start a new file once the current one is this big
 
-One run writes caixun-<spider>-<UTC start>-<pid>-<serial>.warc.gz files, each
+One run writes caixun-<spider>-<UTC start>-<host>-<pid>-<serial>.warc.gz files
+(host and pid: workers on several machines may share one WARC folder), each
 opening with a warcinfo record; every fetch adds a `request` and a `response`
 record. It sits next to the downloader, so it archives the bytes as received
 (still content-encoded) with their real headers. Replayed responses are not
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import socket
 from datetime import datetime, timezone
 from http import HTTPStatus
 from io import BytesIO
@@ -56,7 +59,8 @@ class WarcWriterMiddleware:
         self.stats = stats
         self.directory = directory
         self.max_bytes = max_bytes
-        self.prefix = f"caixun-{spider_name}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{os.getpid()}"
+        host = re.sub(r"[^A-Za-z0-9.-]+", "_", socket.gethostname()) or "host"
+        self.prefix = f"caixun-{spider_name}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{host}-{os.getpid()}"
         self.serial = -1
         self.stream = None
         self.writer: WARCWriter | None = None
