@@ -192,6 +192,20 @@ def crawl_settings(args: argparse.Namespace, command: str) -> tuple[Settings, di
     return settings, spider_args
 
 
+def crawler_process(settings: Settings, spider: str) -> tuple[CrawlerProcess, str] | int:
+    """The CrawlerProcess (it sets up logging as scrapy crawl does) and the database URL; or exit code 2, said
+    in one line, for an unknown spider or a bad database URL."""
+    process = CrawlerProcess(settings)
+    if spider not in process.spider_loader.list():
+        logger.error("no spider %r; there are: %s", spider, ", ".join(process.spider_loader.list()))
+        return exitcodes.USAGE
+    try:
+        return process, resolve_database_url(settings.get("DATABASE_URL") or None)
+    except DatabaseURLError as exc:
+        logger.error("%s", exc)
+        return exitcodes.USAGE
+
+
 def crawl(process: CrawlerProcess, spider: str, spider_args: dict[str, str], started: float,
           stopped_is_ok: bool = False) -> int:  # fmt: skip
     """Run the spider to its end, print its summary lines, and give its exit code. With stopped_is_ok a
@@ -215,20 +229,14 @@ def main(args: argparse.Namespace) -> int:
     if (loaded := crawl_settings(args, "run")) is None:
         return exitcodes.USAGE
     settings, spider_args = loaded
-    process = CrawlerProcess(settings)  # sets up logging as scrapy crawl does
-    if args.spider not in process.spider_loader.list():
-        logger.error("no spider %r; there are: %s", args.spider, ", ".join(process.spider_loader.list()))
-        return exitcodes.USAGE
+    if isinstance(opened := crawler_process(settings, args.spider), int):
+        return opened
+    process, database_url = opened
     try:  # the run's locks: the sites it crawls (crawler.spiders.news), else the spider's name
         planned = getattr(process.spider_loader.load(args.spider), "planned_sites", None)
         lock_names = planned(**spider_args) if planned else [args.spider]
     except (TypeError, ValueError) as exc:
         logger.error("%s: %s", args.spider, exc)
-        return exitcodes.USAGE
-    try:
-        database_url = resolve_database_url(settings.get("DATABASE_URL") or None)
-    except DatabaseURLError as exc:
-        logger.error("%s", exc)
         return exitcodes.USAGE
     shown = mask_url(database_url)
     timeout = settings.getfloat("CAIXUN_DATABASE_TIMEOUT", DEFAULT_DATABASE_TIMEOUT)

@@ -21,15 +21,12 @@ import logging
 import sys
 import time
 
-from scrapy.crawler import CrawlerProcess
-
 from crawler import exitcodes
 from crawler.folders import FolderNotWritable
 from crawler.logmasking import install_log_masking
-from crawler.scheduled import check_folders, crawl, crawl_settings, ingest_spool_of
+from crawler.scheduled import check_folders, crawl, crawl_settings, crawler_process, ingest_spool_of
 from crawler.store import DEFAULT_DATABASE_TIMEOUT, DEFAULT_RETRY_SECONDS, UNREACHABLE, CrawlStore
-from storage import mask_url, resolve_database_url
-from storage.db import DatabaseURLError
+from storage import mask_url
 from storage.migrate import OutdatedSchema
 
 logger = logging.getLogger("crawler.worker")
@@ -69,15 +66,9 @@ def main(args: argparse.Namespace) -> int:
             print("python -m crawler worker: --exit-when-idle must be 0 or more seconds", file=sys.stderr)
             return exitcodes.USAGE
         settings.set("CAIXUN_EXIT_WHEN_IDLE", args.exit_when_idle, priority="cmdline")
-    process = CrawlerProcess(settings)  # sets up logging as scrapy crawl does
-    if args.spider not in process.spider_loader.list():
-        logger.error("no spider %r; there are: %s", args.spider, ", ".join(process.spider_loader.list()))
-        return exitcodes.USAGE
-    try:
-        database_url = resolve_database_url(settings.get("DATABASE_URL") or None)
-    except DatabaseURLError as exc:
-        logger.error("%s", exc)
-        return exitcodes.USAGE
+    if isinstance(opened := crawler_process(settings, args.spider), int):
+        return opened
+    process, database_url = opened
     shown = mask_url(database_url)
     if (code := _frontier_reachable(frontier, settings)) is not None:
         return code

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.task import LoopingCall
 
 from crawler.frontier.connection import Frontier, RedisError
 from crawler.frontier.discovery import Discovery
@@ -58,7 +59,7 @@ class FrontierWorker:
 
     @property
     def scheduler(self) -> FrontierScheduler:
-        return self.crawler.engine._slot.scheduler
+        return self.crawler.engine.scheduler
 
     def spider_opened(self, spider) -> None:
         slot = self.crawler.engine.scraper.slot
@@ -70,9 +71,7 @@ class FrontierWorker:
             self.discovery.maybe_end()
 
         slot.finish_response = finished
-        from twisted.internet import task
-
-        self.loop = task.LoopingCall(self.tick)
+        self.loop = LoopingCall(self.tick)
         self.loop.start(TICK_SECONDS, now=False)
 
     def tick(self) -> None:
