@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from email.utils import format_datetime
+from html import escape
 from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
@@ -164,6 +166,19 @@ def write_warc(path: Path, responses: list[tuple[str, int, list[tuple[str, str]]
             record = writer.create_warc_record(url, "response", payload=BytesIO(body), http_headers=http_headers)
             writer.write_record(record)
     return path
+
+
+def rss_feed(items: list[tuple[str, str, datetime]]) -> bytes:
+    """An RSS 2.0 feed (the channel "财经" of feeds.example.org) of (title, link, pubDate) items, in that order."""
+    entries = "".join(
+        f"<item><title>{escape(title)}</title><link>{escape(link)}</link>"
+        f"<pubDate>{format_datetime(published)}</pubDate></item>"
+        for title, link, published in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>财经</title>'
+        f"<link>https://feeds.example.org/</link>{entries}</channel></rss>"
+    ).encode()
 
 
 def html_headers(body: bytes) -> list[tuple[str, str]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -23,7 +22,9 @@ from crawler.sources import first_url
 from extractors import rule_named
 from extractors.registry import rule_for
 from tests import request_log
-from tests.helpers import fixtures, html_headers, roll_api_body, run_crawler, run_scrapy, run_storage, write_warc
+from tests.helpers import (
+    fixtures, html_headers, roll_api_body, rss_feed, run_crawler, run_scrapy, run_storage, write_warc,
+)
 
 FEED_URL = "https://feeds.example.org/finance.xml"
 T0 = datetime(2024, 5, 10, 6, 0, tzinfo=timezone.utc)
@@ -61,15 +62,7 @@ FEED_PAGES = [page for fixture_site in FEED_SITES for page in _recorded(fixture_
 
 
 def _rss(pages: list) -> bytes:
-    items = "".join(
-        f"<item><title>{page.expected['title']}</title><link>{page.url}</link>"
-        f"<pubDate>{format_datetime(T0 - timedelta(minutes=n), usegmt=True)}</pubDate></item>"
-        for n, page in enumerate(pages)
-    )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>财经</title>'
-        f"<link>https://feeds.example.org/</link>{items}</channel></rss>"
-    ).encode()
+    return rss_feed([(p.expected["title"], p.url, T0 - timedelta(minutes=n)) for n, p in enumerate(pages)])
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,6 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
-from html import escape
 from pathlib import Path
 
 import pytest
@@ -31,7 +29,7 @@ from storage import make_engine, session_factory
 from storage.crawlstate import watermark
 from storage.models import Fetch, StoredArticle
 from tests.conftest import Frontier
-from tests.helpers import PROJECT_DIR, _crawl_env, html_headers, run_crawler, unavailable, write_warc
+from tests.helpers import PROJECT_DIR, _crawl_env, html_headers, rss_feed, run_crawler, unavailable, write_warc
 from tests.relay import TcpRelay
 from tests.test_news_crawl import _recorded
 
@@ -59,15 +57,7 @@ NEWEST_ITEM = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)  # the feed's fi
 
 
 def _rss(urls: list[str]) -> bytes:
-    items = "".join(
-        f"<item><title>{n}</title><link>{escape(url)}</link>"
-        f"<pubDate>{format_datetime(NEWEST_ITEM - timedelta(minutes=n))}</pubDate></item>"
-        for n, url in enumerate(urls)
-    )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>财经</title>'
-        f"<link>https://feeds.example.org/</link>{items}</channel></rss>"
-    ).encode()
+    return rss_feed([(str(n), url, NEWEST_ITEM - timedelta(minutes=n)) for n, url in enumerate(urls)])
 
 
 @pytest.fixture(scope="module")
