@@ -5,9 +5,10 @@ Settings read:
 
 One file per crawl process, spool-<UTC time>-<pid>.jsonl, one record per line,
 flushed and fsynced line by line so a crash loses at most the line being
-written. The writing process holds an flock on its file while it lives: ingestion
-(crawler.scheduled.ingest_spool) takes the same lock and passes over files it cannot
-have, so a worker never ingests, and deletes, the file of another live worker on its machine. A record is a fetched page ({"crawl_run_id", "page"}) or the end of
+written. The writing process holds an flock on its file while it lives:
+ingestion (crawler.scheduled.ingest_spool) takes the same lock and passes over
+files it cannot have, so a worker never ingests, and deletes, the file of
+another live worker on its machine. A record is a fetched page ({"crawl_run_id", "page"}) or the end of
 the crawl run whose end could not be recorded ({"crawl_run_id", "run_end"}).
 `python -m crawler run` ingests and deletes spool files before it crawls.
 

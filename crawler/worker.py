@@ -58,7 +58,7 @@ def main(args: argparse.Namespace) -> int:
     frontier = args.frontier or settings.get("CAIXUN_FRONTIER")
     if not frontier or not frontier.startswith(FRONTIER_SCHEMES):
         print(f"python -m crawler worker: give the frontier as --frontier redis://host:6379/0 "
-              f"(got {frontier!r})", file=sys.stderr)  # fmt: skip
+              f"(got {mask_url(frontier or '')!r})", file=sys.stderr)  # fmt: skip
         return exitcodes.USAGE
     settings.set("CAIXUN_FRONTIER", frontier, priority="cmdline")
     if args.exit_when_idle is not None:

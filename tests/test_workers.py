@@ -341,6 +341,9 @@ def test_a_worker_without_a_usable_frontier_says_so(tmp_path):
     result = run_crawler(*common)
     assert result.returncode == exitcodes.USAGE
     assert "give the frontier as --frontier redis://" in result.stderr
+    result = run_crawler(*common, "--frontier", "http://bot:s3cret@127.0.0.1:6379/0")  # not Redis; password masked
+    assert result.returncode == exitcodes.USAGE
+    assert "(got 'http://bot:***@127.0.0.1:6379/0')" in result.stderr and "s3cret" not in result.stderr
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

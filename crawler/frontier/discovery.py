@@ -9,7 +9,9 @@ round's end time is kept (caixun:<spider>:discovery:last) and the lock is given 
 
 A worker tries for the lock when it starts, and while it runs (crawler.frontier.extension) each time
 CAIXUN_DISCOVERY_INTERVAL seconds (default 300) have passed since the last round ended, whichever
-worker ran it; a worker that does not get it only fetches. Rounds never overlap, on any machine.
+worker ran it; a worker that does not get it only fetches. Rounds do not overlap, on any machine; only
+a holder frozen past its lease (SIGSTOP, a stalled VM) could find another round begun when it wakes, and
+it says so in a warning.
 
 Settings read: CAIXUN_DISCOVERY_INTERVAL, CAIXUN_LEASE_SECONDS (crawler.frontier.connection).
 """
@@ -66,6 +68,7 @@ class Discovery:
         self._said = ""
         self._renew = frontier.server.register_script(_RENEW)
         self._release = frontier.server.register_script(_RELEASE)
+        self._abandon = frontier.server.register_script(_ABANDON)
 
     @classmethod
     def of(cls, crawler: Crawler) -> Discovery:
@@ -141,7 +144,6 @@ class Discovery:
             return
         logger.info("discovery: round %d ended%s", self.rounds, "" if released else " (the lock had run out)")
 
-
     def abandon(self) -> None:
         """The worker stops mid-round: give the lock back (the round's watermarks do not move, and its end is
         not recorded, so another worker may take the round up at once)."""
@@ -149,7 +151,7 @@ class Discovery:
             return
         self.held = False
         try:
-            self.frontier.server.eval(_ABANDON, 1, self.lock_key, self.holder)
+            self._abandon(keys=[self.lock_key], args=[self.holder])
         except RedisError:
             pass  # the lock runs out by itself
         logger.info("discovery: round %d abandoned", self.rounds)
