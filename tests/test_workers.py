@@ -296,10 +296,12 @@ def test_the_request_rate_to_one_site_holds_across_workers(frontier, postgres_ur
     assert len(arrivals) >= len(pages)  # the pages, and robots.txt of each sohu host
     assert sum(1 for w in workers if w.stat("frontier/acknowledged")) >= 2  # the pages were shared
     # n requests span at least (n - 1) delays, give or take the lateness of one of them: a request leaves at its
-    # reserved time unless its worker's event loop is busy then (a page being stored), seen up to 0.1 s
+    # reserved time unless its worker's event loop is busy then (starting up, storing a page): 0.17 s seen in CI,
+    # 0.5 s allowed. Without the shared slot, three workers keeping 0.25 s each send up to 12 a second: 7 requests
+    # came within 0.87 s (1 s required) when it was switched off
     for i in range(len(arrivals)):
         for j in range(i + 1, len(arrivals)):
-            assert arrivals[j] - arrivals[i] >= (j - i) * delay - 0.15, (i, j, arrivals[j] - arrivals[i])
+            assert arrivals[j] - arrivals[i] >= (j - i) * delay - 0.5, (i, j, arrivals[j] - arrivals[i])
     assert sorted(_stored_urls(postgres_url)) == sorted(url for url, _ in pages)
 
 
