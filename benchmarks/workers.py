@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import soak
+from benchmarks.storage import postgresql_database
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_PAGES = 2000
@@ -144,22 +145,6 @@ def worker_command(archive: Path, pages: int, frontier: str, key: str, database_
     return command
 
 
-def fresh_database(admin_url: str) -> str:
-    import psycopg
-
-    name = f"caixun_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return f"{admin_url.rsplit('/', 1)[0]}/{name}"
-
-
-def drop_database(admin_url: str, database_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{database_url.rsplit("/", 1)[1]}" WITH (FORCE)')
-
-
 def crawl_window(database_url: str) -> tuple[int, float]:
     """Articles stored, and seconds from the first to the last article fetch."""
     from sqlalchemy import func, select
@@ -180,35 +165,34 @@ def crawl_window(database_url: str) -> tuple[int, float]:
 def run_workers(count: int, archive: Path, pages: int, frontier: str, admin_url: str, folder: Path) -> dict[str, Any]:
     import redis
 
-    database_url = fresh_database(admin_url)
+    from storage import make_engine
+
     key = f"caixun-bench-{uuid.uuid4().hex[:8]}:sina_finance"
     client = redis.Redis.from_url(frontier)
-    try:
-        from storage import make_engine
-
-        make_engine(database_url).dispose()  # the schema, before the clock starts
-        processes, logs = [], []
-        servers_before = server_cpu()
-        started = time.perf_counter()
-        run_folder = Path(tempfile.mkdtemp(prefix=f"{count}-workers-", dir=folder))
-        for n in range(count):
-            own = run_folder / f"w{n}"
-            own.mkdir()
-            logs.append(own / "stderr.txt")
-            with (own / "stdout.txt").open("w") as out, logs[-1].open("w") as err:
-                command = worker_command(archive, pages, frontier, key, database_url, own)
-                processes.append(subprocess.Popen(command, cwd=PROJECT_DIR, stdout=out, stderr=err,
-                                                  env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"}))  # fmt: skip
-        cpu = WorkerCPU([p.pid for p in processes])
-        codes = [p.wait() for p in processes]
-        wall = time.perf_counter() - started
-        used = {**cpu.stop(), **{k: v - servers_before[k] for k, v in server_cpu().items()}}
-        stored, window = crawl_window(database_url)
-    finally:
-        keys = list(client.scan_iter(f"{key}:*"))
-        if keys:
-            client.delete(*keys)
-        drop_database(admin_url, database_url)
+    with postgresql_database(admin_url) as database_url:
+        try:
+            make_engine(database_url).dispose()  # the schema, before the clock starts
+            processes, logs = [], []
+            servers_before = server_cpu()
+            started = time.perf_counter()
+            run_folder = Path(tempfile.mkdtemp(prefix=f"{count}-workers-", dir=folder))
+            for n in range(count):
+                own = run_folder / f"w{n}"
+                own.mkdir()
+                logs.append(own / "stderr.txt")
+                with (own / "stdout.txt").open("w") as out, logs[-1].open("w") as err:
+                    command = worker_command(archive, pages, frontier, key, database_url, own)
+                    processes.append(subprocess.Popen(command, cwd=PROJECT_DIR, stdout=out, stderr=err,
+                                                      env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"}))  # fmt: skip
+            cpu = WorkerCPU([p.pid for p in processes])
+            codes = [p.wait() for p in processes]
+            wall = time.perf_counter() - started
+            used = {**cpu.stop(), **{k: v - servers_before[k] for k, v in server_cpu().items()}}
+            stored, window = crawl_window(database_url)
+        finally:
+            keys = list(client.scan_iter(f"{key}:*"))
+            if keys:
+                client.delete(*keys)
     if any(codes) or stored != pages:
         tails = "\n".join(log.read_text("utf-8", "replace")[-2000:] for log in logs)
         raise RuntimeError(f"{count} worker(s): exit codes {codes}, {stored} of {pages} articles stored\n{tails}")
@@ -310,12 +294,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 result["runs"].append(run_workers(count, archive, args.pages, args.frontier, args.admin_url, folder))
         print("extraction alone…", file=sys.stderr)
         extraction = extraction_rate(pages)
-        write_database = fresh_database(args.admin_url)
-        try:
+        with postgresql_database(args.admin_url) as write_database:
             print("the write path alone…", file=sys.stderr)
             write_ms = write_path_ms(pages, write_database)
-        finally:
-            drop_database(args.admin_url, write_database)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     rate = {c: statistics.median(r["pages_per_s"] for r in result["runs"] if r["workers"] == c) for c in args.workers}
