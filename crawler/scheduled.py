@@ -60,6 +60,11 @@ DEFAULT_WARC_DIR = DATA_DIR / "warc"
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
+    add_crawl_arguments(parser)
+
+
+def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments crawl_settings reads: the spider, its -a arguments, -s settings and --database-url."""
     parser.add_argument("spider", help="spider name: news (every site), or sina_finance")
     parser.add_argument("-a", dest="spider_args", action="append", default=[], metavar="NAME=VALUE",
                         help="spider argument (repeatable), as for scrapy crawl")  # fmt: skip

@@ -24,7 +24,9 @@ import time
 from crawler import exitcodes
 from crawler.folders import FolderNotWritable
 from crawler.logmasking import install_log_masking
-from crawler.scheduled import check_folders, crawl, crawl_settings, crawler_process, ingest_spool_of
+from crawler.scheduled import (
+    add_crawl_arguments, check_folders, crawl, crawl_settings, crawler_process, ingest_spool_of,
+)
 from crawler.store import DEFAULT_DATABASE_TIMEOUT, DEFAULT_RETRY_SECONDS, UNREACHABLE, CrawlStore
 from storage import mask_url
 from storage.migrate import OutdatedSchema
@@ -35,16 +37,11 @@ FRONTIER_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("spider", help="spider name: news (every site), or sina_finance")
-    parser.add_argument("-a", dest="spider_args", action="append", default=[], metavar="NAME=VALUE",
-                        help="spider argument (repeatable), as for scrapy crawl; every worker of a frontier "
-                             "takes the same")  # fmt: skip
-    parser.add_argument("-s", dest="settings", action="append", default=[], metavar="KEY=VALUE",
-                        help="Scrapy setting (repeatable), as for scrapy crawl")  # fmt: skip
+    add_crawl_arguments(parser)
     parser.add_argument("--frontier", metavar="URL",
-                        help="the shared frontier, redis://host:6379/0 (default: the CAIXUN_FRONTIER setting)")
-    parser.add_argument("--database-url", help="SQLAlchemy URL (default: $DATABASE_URL, else data/caixun.db); "
-                                               "workers on several machines share one PostgreSQL")  # fmt: skip
+                        help="the shared frontier, redis://host:6379/0 (default: the CAIXUN_FRONTIER setting); "
+                             "its workers run the same spider with the same -a arguments, on one "
+                             "database (PostgreSQL, for several machines)")  # fmt: skip
     parser.add_argument("--exit-when-idle", type=float, metavar="SECONDS",
                         help="exit 0 once the frontier has been empty this long (default: wait for work)")
 
