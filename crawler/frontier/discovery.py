@@ -129,7 +129,7 @@ class Discovery:
         # its follow-ups (the next page, a redirect) scheduled: no gap in which a round looks over
         if any(LIST_META in r.meta for r in slot.inprogress):
             return True
-        return bool(getattr(slot.scheduler, "lists", ()))
+        return bool(slot.scheduler.lists)  # the FrontierScheduler's local discovery queue
 
     def maybe_end(self) -> None:
         """End the round if it is over: start() exhausted and no list request queued or in progress."""

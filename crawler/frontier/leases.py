@@ -19,12 +19,13 @@ from collections.abc import Iterable
 
 from scrapy_redis.queue import PriorityQueue
 
-LEASE_META = "caixun_lease"  # request meta: (lease id, fingerprint) of a leased request and its follow-ups
+LEASE_META = "caixun_lease"  # request meta: the lease id of a leased request and of its follow-ups
 
-_NOW_MS = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
+# Lua: `now`, the Redis server's clock in ms (every machine's leases and slots are on this one clock)
+NOW_MS = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
 
 # KEYS: queue, leases, leased, leased:score; ARGV: lease id, lease ms → the request's data, or nil
-_POP = _NOW_MS + """
+_POP = NOW_MS + """
 local found = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #found == 0 then return false end
 redis.call('ZREM', KEYS[1], found[1])
@@ -43,7 +44,7 @@ return 1
 """
 
 # KEYS: queue, leases, leased, leased:score; ARGV: lease ids (none: every expired one) → how many requeued
-_REQUEUE = _NOW_MS + """
+_REQUEUE = NOW_MS + """
 local ids = ARGV
 if #ids == 0 then ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now) end
 local count = 0
@@ -61,7 +62,7 @@ return count
 """
 
 # KEYS: leases; ARGV: lease ms, lease ids → how many were still held (a lease that ran out is not revived)
-_RENEW = _NOW_MS + """
+_RENEW = NOW_MS + """
 local count = 0
 for i = 2, #ARGV do
   count = count + redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[1]), ARGV[i])
@@ -129,9 +130,6 @@ class LeasedQueue(PriorityQueue):
     def requeue(self, leases: Iterable[str] = ()) -> int:
         """Put leased requests back in the queue: those named, else every one whose lease ran out."""
         return int(self._requeue(keys=self.keys, args=list(leases)))
-
-    def leased(self) -> int:
-        return self.server.zcard(self.keys[1])
 
     def clear(self) -> None:
         self.server.delete(*self.keys)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from scrapy.utils.defer import maybe_deferred_to_future
 
 from crawler.frontier.connection import Frontier, RedisError
+from crawler.frontier.leases import NOW_MS
 from crawler.middlewares.ban import request_site
 
 if TYPE_CHECKING:
@@ -30,9 +31,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # KEYS: the site's slot; ARGV: delay ms → ms to wait before this request may start
-_RESERVE = """
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
+_RESERVE = NOW_MS + """
 local start = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
 local delay = tonumber(ARGV[1])
 redis.call('SET', KEYS[1], start + delay, 'PX', start - now + delay + 60000)
