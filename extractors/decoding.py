@@ -1,7 +1,9 @@
 """Bytes to text, the way Scrapy/w3lib does it, plus a check for lying declarations.
 
 Order: BOM, HTTP charset, <meta> charset, detection (w3lib), with gb2312/gbk
-read as GB18030. A declared UTF-8 that does not decode cleanly while GB18030
+read as GB18030 whatever name w3lib gives them (w3lib 2.6 answers "gbk" for a
+gb2312 label, 2.5 answered "gb18030"): GB18030 is their superset, and pages
+labelled gb2312 hold characters only GB18030 has, some of four bytes. A declared UTF-8 that does not decode cleanly while GB18030
 does is treated as GB18030: Sina pages exist whose meta says utf-8 over GBK bytes.
 A handful of replacements (at most 3, or one per 1,000 non-ASCII bytes) means
 a few bad bytes in the right encoding and is kept. More means a wrong guess:
@@ -12,6 +14,7 @@ as GB18030 with one U+FFFD, not as UTF-8 with thousands).
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 
 from w3lib.encoding import html_to_unicode
@@ -19,6 +22,8 @@ from w3lib.encoding import html_to_unicode
 REPLACEMENT = "\ufffd"
 # tried, in this order, when the chosen encoding needed replacements
 CANDIDATES = ("utf-8", "gb18030", "big5")
+# read as GB18030, their superset (Python's codec names, after codecs.lookup)
+GB18030_SUBSETS = frozenset({"gb2312", "gbk"})
 
 
 @dataclass(frozen=True)
@@ -42,11 +47,26 @@ def _strict(body: bytes, encoding: str) -> str | None:
         return None
 
 
+def _codec(name: str) -> str:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return name
+
+
+def _w3lib_decoding(body: bytes, content_type: str | None) -> tuple[str, str]:
+    """w3lib's choice of encoding and its text, except that a GB2312/GBK choice is read as GB18030."""
+    encoding, text = html_to_unicode(content_type, body)
+    if _codec(encoding) in GB18030_SUBSETS:
+        return "gb18030", body.decode("gb18030", errors="replace")
+    return encoding, text
+
+
 def decode_html(body: bytes | str, content_type: str | None = None) -> DecodedHtml:
     if isinstance(body, str):
         return DecodedHtml(body, "unicode", False)
     own = body.count(REPLACEMENT.encode())  # U+FFFD written in the page's own UTF-8 text
-    encoding, text = html_to_unicode(content_type, body)
+    encoding, text = _w3lib_decoding(body, content_type)
     added = text.count(REPLACEMENT) - own
     if added <= 0:
         return DecodedHtml(text, encoding, False)

@@ -78,3 +78,13 @@ def test_a_few_bad_bytes_in_utf8_stay_utf8():
 def test_the_pages_own_replacement_characters_are_not_a_decoding_loss():
     decoded = decode_html("<meta charset='utf-8'><p>乱码\ufffd示例</p>".encode("utf-8"))
     assert not decoded.lossy and decoded.encoding == "utf-8"
+
+
+def test_a_four_byte_gb18030_character_under_a_gb2312_label_is_kept():
+    # 𠮷 (U+20BB7) exists only in GB18030, as four bytes; GBK and GB2312 cannot read it
+    body = '<html><head><meta charset="gb2312"></head><body><p>吉野家的𠮷字与朱镕基</p></body></html>'.encode("gb18030")
+    assert "\ufffd" in body.decode("gbk", errors="replace")  # what a GBK reading would give
+    for content_type in (None, "text/html; charset=gb2312", "text/html; charset=GBK"):
+        decoded = decode_html(body, content_type)
+        assert decoded.encoding == "gb18030" and not decoded.lossy, content_type
+        assert "吉野家的𠮷字与朱镕基" in decoded.text, content_type
