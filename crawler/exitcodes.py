@@ -1,8 +1,10 @@
 """Exit codes of `scrapy crawl`, `python -m crawler run` and `python -m crawler worker`, and how a finished crawl maps to one.
 
   0   finished (or stopped by a CLOSESPIDER_* limit)
-  1   failed: bad settings, a source whose first list page gave nothing (it always lists some), a shutdown, …
-  2   usage: bad command line or spider arguments
+  1   failed: bad settings or spider arguments (scrapy crawl: an unknown -a name too), a source
+      whose first list page gave nothing (it always lists some), a shutdown, …
+  2   usage: a bad command line (python -m crawler run and worker: an unknown -a name too), a bad
+      database URL, or a PostgreSQL database or role that does not exist (the message says what to create)
   3   banned by a site (HTTP 456 or its ban page): the summary names which; the other sites
       finished. Back off before the next run
   4   field coverage below the thresholds: the site's template probably changed
@@ -18,6 +20,8 @@ which sets caixun/failure/<kind>; the worst kind decides the code.
 """
 
 from __future__ import annotations
+
+import re
 
 OK = 0
 FAILED = 1
@@ -46,3 +50,8 @@ def exit_code_for(finish_reason: str | None, stats: dict | None = None) -> int:
     if finished:
         return OK
     return FAILED
+
+
+def described() -> str:
+    """The codes and their meanings as this module's docstring gives them (for --help texts)."""
+    return next(part for part in __doc__.split("\n\n") if re.match(r"\s+0\s", part))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import textwrap
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -32,6 +33,7 @@ from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.project import get_project_settings
 
 from crawler import exitcodes
@@ -41,9 +43,9 @@ from crawler.logmasking import install_log_masking
 from crawler.runlock import RunLock
 from crawler.spool import DEFAULT_SPOOL_DIR, Spool, SpooledRunEnd
 from crawler.startup import StartupWatch
-from crawler.store import DEFAULT_DATABASE_TIMEOUT, DEFAULT_RETRY_SECONDS, UNREACHABLE, CrawlStore
+from crawler.store import DEFAULT_DATABASE_TIMEOUT, DEFAULT_RETRY_SECONDS, UNREACHABLE, CrawlStore, DatabaseMissing
 from storage import mask_url, resolve_database_url
-from storage.db import DATA_DIR, DatabaseURLError, make_engine
+from storage.db import DATA_DIR, DatabaseURLError, make_engine, missing_database
 from storage.export import ExportError
 from storage.migrate import OutdatedSchema
 from storage.provenance import finish_abandoned_runs, finish_run, recorded_fetch
@@ -55,22 +57,54 @@ if TYPE_CHECKING:
 logger = logging.getLogger("crawler.run")
 
 RUN_MAX_PAGES = 10
+QUIET_LOG_LEVEL = "WARNING"  # python -m crawler run's default; -s LOG_LEVEL=INFO brings the rest back
 REPORT_TIMEOUT = 120.0  # seconds a statement of the health report may take (a year of runs takes a few)
 DEFAULT_WARC_DIR = DATA_DIR / "warc"
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    add_crawl_arguments(parser)
+    add_crawl_arguments(parser, "run")
 
 
-def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments crawl_settings reads: the spider, its -a arguments, -s settings and --database-url."""
+def add_crawl_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    """The arguments crawl_settings reads: the spider, its -a arguments, -s settings and --database-url;
+    the help's epilog lists the spiders' arguments, the sites and the exit codes (crawl_epilog)."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = crawl_epilog(command)
     parser.add_argument("spider", help="spider name: news (every site), or sina_finance")
     parser.add_argument("-a", dest="spider_args", action="append", default=[], metavar="NAME=VALUE",
                         help="spider argument (repeatable), as for scrapy crawl")  # fmt: skip
     parser.add_argument("-s", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                         help="Scrapy setting (repeatable), as for scrapy crawl")  # fmt: skip
     parser.add_argument("--database-url", help="SQLAlchemy URL (default: $DATABASE_URL, else data/caixun.db)")
+
+
+def _spiders() -> dict[str, type]:
+    """The project's spiders by name (SPIDER_MODULES)."""
+    loader = get_spider_loader(get_project_settings())
+    return {name: loader.load(name) for name in sorted(loader.list())}
+
+
+def crawl_epilog(command: str) -> str:
+    """What --help shows after the options, built from the spiders' ARGUMENTS, the site registry and
+    crawler.exitcodes, so that it cannot drift from them."""
+    from crawler.sites import crawlable_sites
+
+    lines = [f"spider arguments (-a NAME=VALUE; any other name is refused: exit {exitcodes.USAGE}):"]
+    for name, spider in _spiders().items():
+        lines.append(f"  {name}")
+        for argument, text in getattr(spider, "ARGUMENTS", {}).items():
+            lines += textwrap.wrap(text, 100, initial_indent=f"    {argument + '=':<12}", subsequent_indent=" " * 16)
+    if command == "run":
+        lines += [f"  without max_pages, since, urls or url_file, a run reads up to {RUN_MAX_PAGES} list pages per",
+                  "  source (it stops at the watermark of the last run well before)"]
+    lines += ["", "sites (-a sites=NAME,…; python -m crawler sites shows their sources and recorded pages):"]
+    lines += textwrap.wrap(", ".join(rule.name for rule in crawlable_sites()), 100, initial_indent="  ",
+                           subsequent_indent="  ")  # fmt: skip
+    if command == "run":
+        lines += ["", "logging: WARNING and above, and the summary lines on stdout; -s LOG_LEVEL=INFO shows the rest"]
+    lines += ["", "exit codes:", exitcodes.described()]
+    return "\n".join(lines)
 
 
 def _pairs(values: list[str], what: str) -> dict[str, str]:
@@ -188,6 +222,8 @@ def crawl_settings(args: argparse.Namespace, command: str) -> tuple[Settings, di
         return None
     settings = get_project_settings()
     settings.setdict(overrides, priority="cmdline")
+    if command == "run":  # cron mails or appends what a run says: its summary, and what went wrong
+        settings.set("LOG_LEVEL", QUIET_LOG_LEVEL, priority="project")  # -s LOG_LEVEL=… (cmdline) wins
     if args.database_url:
         settings.set("DATABASE_URL", args.database_url, priority="cmdline")
     if not settings.get("WARC_DIR"):
@@ -197,12 +233,19 @@ def crawl_settings(args: argparse.Namespace, command: str) -> tuple[Settings, di
     return settings, spider_args
 
 
-def crawler_process(settings: Settings, spider: str) -> tuple[CrawlerProcess, str] | int:
+def crawler_process(settings: Settings, spider: str, spider_args: dict[str, str]) -> tuple[CrawlerProcess, str] | int:
     """The CrawlerProcess (it sets up logging as scrapy crawl does) and the database URL; or exit code 2, said
-    in one line, for an unknown spider or a bad database URL."""
+    in one line, for an unknown spider, an -a name the spider does not take, or a bad database URL."""
     process = CrawlerProcess(settings)
     if spider not in process.spider_loader.list():
         logger.error("no spider %r; there are: %s", spider, ", ".join(process.spider_loader.list()))
+        return exitcodes.USAGE
+    check = getattr(process.spider_loader.load(spider), "check_arguments", None)
+    try:
+        if check is not None:
+            check(spider_args)
+    except ValueError as exc:
+        logger.error("%s", exc)
         return exitcodes.USAGE
     try:
         return process, resolve_database_url(settings.get("DATABASE_URL") or None)
@@ -234,7 +277,7 @@ def main(args: argparse.Namespace) -> int:
     if (loaded := crawl_settings(args, "run")) is None:
         return exitcodes.USAGE
     settings, spider_args = loaded
-    if isinstance(opened := crawler_process(settings, args.spider), int):
+    if isinstance(opened := crawler_process(settings, args.spider, spider_args), int):
         return opened
     process, database_url = opened
     try:  # the run's locks: the sites it crawls (crawler.spiders.news), else the spider's name
@@ -260,6 +303,9 @@ def main(args: argparse.Namespace) -> int:
         logger.error("%s: nothing crawled", exc)
         return exitcodes.CANNOT_WRITE
     except UNREACHABLE as exc:
+        if missing := missing_database(exc, database_url):
+            logger.error("%s: nothing crawled", missing)
+            return exitcodes.USAGE
         logger.error("the database %s is unreachable: %s", shown, getattr(exc, "orig", None) or exc)
         return exitcodes.DATABASE
     with lock:
@@ -274,7 +320,13 @@ def main(args: argparse.Namespace) -> int:
         except OutdatedSchema as exc:  # a decision for the operator, not an outage
             logger.error("%s", exc)
             return exitcodes.FAILED
+        except DatabaseMissing as exc:  # a configuration error, not an outage
+            logger.error("%s: nothing crawled", exc)
+            return exitcodes.USAGE
         except (RuntimeError, *UNREACHABLE) as exc:
+            if missing := missing_database(exc, database_url):
+                logger.error("%s: nothing crawled", missing)
+                return exitcodes.USAGE
             logger.error("the database %s is unreachable, nothing crawled: %s", shown, exc)
             return exitcodes.DATABASE
         if abandoned:

@@ -4,7 +4,7 @@ Scrapy starts a crawl in a Deferred (CrawlerProcess) or an asyncio Task
 (AsyncCrawlerProcess, which `scrapy crawl` uses) and lets an exception raised by a
 spider's or a component's constructor end up as a traceback ("Task exception was
 never retrieved"). StartupWatch takes that exception: the errors a user causes (bad
-spider arguments or settings, a bad database URL, a folder that cannot be written,
+spider arguments or settings, a bad database URL, a PostgreSQL database or role that does not exist, a folder that cannot be written,
 an unreachable database, an outdated schema) become one ERROR line; anything else is a
 bug and keeps its traceback.
 """
@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 
 from crawler import exitcodes
 from crawler.folders import FolderNotWritable
-from crawler.store import DatabaseUnreachable
+from crawler.store import DatabaseMissing, DatabaseUnreachable
 from storage.db import DatabaseURLError
 
 logger = logging.getLogger("crawler.startup")
@@ -29,7 +29,7 @@ USER_ERRORS = (ValueError, OSError, RuntimeError)
 
 
 def startup_exit_code(error: BaseException | None) -> int:
-    if isinstance(error, DatabaseURLError):
+    if isinstance(error, (DatabaseURLError, DatabaseMissing)):
         return exitcodes.USAGE
     if isinstance(error, FolderNotWritable):
         return exitcodes.CANNOT_WRITE

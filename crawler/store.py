@@ -25,6 +25,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from crawler.folders import writable_database
 from storage import make_engine, mask_url, resolve_database_url, session_factory
+from storage.db import missing_database
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -41,6 +42,11 @@ class DatabaseUnreachable(RuntimeError):
     """The database did not answer when the store was opened (exit code 5, crawler.exitcodes)."""
 
 
+class DatabaseMissing(RuntimeError):
+    """The PostgreSQL database or role of the URL does not exist: a configuration error (exit code 2), whose
+    message says what to create (storage.db.missing_database)."""
+
+
 class CrawlStore:
     def __init__(
         self, database_url: str, timeout: float = DEFAULT_DATABASE_TIMEOUT, retry_after: float = DEFAULT_RETRY_SECONDS
@@ -52,6 +58,8 @@ class CrawlStore:
                 database_url, statement_timeout=timeout or None, watchdog=True, retry_after=retry_after
             )
         except SQLAlchemyError as exc:
+            if missing := missing_database(exc, database_url):
+                raise DatabaseMissing(missing) from None
             # one clear line, password masked, instead of a bare driver traceback
             error = DatabaseUnreachable if isinstance(exc, UNREACHABLE) else RuntimeError
             raise error(

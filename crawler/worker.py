@@ -27,8 +27,9 @@ from crawler.logmasking import install_log_masking
 from crawler.scheduled import (
     add_crawl_arguments, check_folders, crawl, crawl_settings, crawler_process, ingest_spool_of,
 )
-from crawler.store import DEFAULT_DATABASE_TIMEOUT, DEFAULT_RETRY_SECONDS, UNREACHABLE, CrawlStore
+from crawler.store import DEFAULT_DATABASE_TIMEOUT, DEFAULT_RETRY_SECONDS, UNREACHABLE, CrawlStore, DatabaseMissing
 from storage import mask_url
+from storage.db import missing_database
 from storage.migrate import OutdatedSchema
 
 logger = logging.getLogger("crawler.worker")
@@ -37,7 +38,7 @@ FRONTIER_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    add_crawl_arguments(parser)
+    add_crawl_arguments(parser, "worker")
     parser.add_argument("--frontier", metavar="URL",
                         help="the shared frontier, redis://host:6379/0 (default: the CAIXUN_FRONTIER setting); "
                              "its workers run the same spider with the same -a arguments, on one "
@@ -63,7 +64,7 @@ def main(args: argparse.Namespace) -> int:
             print("python -m crawler worker: --exit-when-idle must be 0 or more seconds", file=sys.stderr)
             return exitcodes.USAGE
         settings.set("CAIXUN_EXIT_WHEN_IDLE", args.exit_when_idle, priority="cmdline")
-    if isinstance(opened := crawler_process(settings, args.spider), int):
+    if isinstance(opened := crawler_process(settings, args.spider, spider_args), int):
         return opened
     process, database_url = opened
     shown = mask_url(database_url)
@@ -81,7 +82,13 @@ def main(args: argparse.Namespace) -> int:
     except OutdatedSchema as exc:  # a decision for the operator, not an outage
         logger.error("%s", exc)
         return exitcodes.FAILED
+    except DatabaseMissing as exc:  # a configuration error, not an outage
+        logger.error("%s: nothing crawled", exc)
+        return exitcodes.USAGE
     except (RuntimeError, *UNREACHABLE) as exc:
+        if missing := missing_database(exc, database_url):
+            logger.error("%s: nothing crawled", missing)
+            return exitcodes.USAGE
         logger.error("the database %s is unreachable, nothing crawled: %s", shown, getattr(exc, "orig", None) or exc)
         return exitcodes.DATABASE
     return crawl(process, args.spider, spider_args, started, stopped_is_ok=True)

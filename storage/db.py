@@ -116,6 +116,47 @@ def mask_url(url: str) -> str:
         return f"{scheme}://{userinfo.partition(':')[0]}:***@{location}"
 
 
+# what PostgreSQL answers a connection to a database, or as a role, that does not exist (SQLSTATE 3D000,
+# 28000; psycopg gives no SQLSTATE for a failed connection, so its message is read)
+_MISSING = re.compile(r'\b(database|role) "([^"]+)" does not exist')
+
+
+def missing_database(exc: BaseException, url: str | None = None) -> str | None:
+    """What to create when `exc` (a driver error, SQLAlchemy's wrapper, or an error raised from one) says
+    the PostgreSQL database or role of `url` does not exist; None for any other error. A configuration
+    error, not an outage: the crawler exits 2 with this message rather than 5."""
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        if found := _MISSING.search(str(exc)):
+            return _what_to_create(found.group(1), found.group(2), url)
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    return None
+
+
+def _what_to_create(kind: str, name: str, url: str | None) -> str:
+    parsed = None
+    if url:
+        try:
+            parsed = make_url(url)
+        except (ArgumentError, ValueError):
+            pass
+    where = ""
+    options = ""
+    if parsed is not None and parsed.host:
+        where = f" on {parsed.host}:{parsed.port or 5432}"
+        options = f"-h {parsed.host} -p {parsed.port or 5432} "
+    if kind == "database":
+        owner = parsed.username if parsed is not None and parsed.username else None
+        command = f"createdb {options}" + (f"-U {owner} " if owner else "") + name
+        sql = f'CREATE DATABASE "{name}"' + (f' OWNER "{owner}"' if owner else "")
+    else:
+        command = f"createuser {options}-U postgres --pwprompt {name}"
+        sql = f"CREATE ROLE \"{name}\" LOGIN PASSWORD '…'"
+    return (f'the PostgreSQL {kind} "{name}" does not exist{where}: create it ({command}, or in psql: {sql};), '
+            "or correct the database URL")
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets readers read while a crawl writes; busy_timeout rides out short locks.
     cursor = dbapi_connection.cursor()

@@ -1,15 +1,7 @@
 """news: discover articles through the sites' declared sources (or feeds and URLs you name), fetch them.
 
-Arguments (-a NAME=VALUE):
-  sites      site names, comma-separated (default: every site that declares sources; with
-             urls, url_file or feeds, none unless given)
-  feeds      RSS/Atom feed or sitemap URLs, comma-separated: their items are fetched and
-             extracted by the rule for their host, or the generic path
-  max_pages  list pages read per source, and sitemaps followed per sitemap index (default 1;
-             100 when `since` is given)
-  since      YYYY-MM-DD (China time): skip older items, stop paging at a page of only older ones
-  urls       article URLs, comma-separated
-  url_file   a file of article URLs, one per line (lines starting with # are comments)
+Arguments (-a NAME=VALUE): NewsSpider.ARGUMENTS (python -m crawler run --help lists them). Any other
+name is refused before anything starts (ValueError naming it: `scrapy crawl` exits 1).
 
 Sources are data (extractors/sources.py, declared by each site in extractors/sites/) and their
 answers are read by crawler/sources/. The spider only discovers and fetches: it yields
@@ -37,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from difflib import get_close_matches
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -100,6 +93,30 @@ def _swept(sites: str | None, direct: list[str], feeds: list[str]) -> list[SiteR
 class NewsSpider(scrapy.Spider):
     name = "news"
     planned_sites = staticmethod(planned_sites)  # python -m crawler run takes a lock per name
+    # the -a arguments the spider takes, and what each does (python -m crawler run --help shows them)
+    ARGUMENTS = {
+        "sites": "site names, comma-separated (default: every site that declares sources; with urls, "
+                 "url_file or feeds, none unless given)",
+        "feeds": "RSS/Atom feed or sitemap URLs, comma-separated: their items are fetched and extracted by "
+                 "the rule for their host, or the generic path",
+        "max_pages": "list pages read per source, and sitemaps followed per sitemap index (default 1; 100 "
+                     "when since is given)",
+        "since": "YYYY-MM-DD (China time): skip older items, stop paging at a page of only older ones",
+        "urls": "article URLs, comma-separated",
+        "url_file": "a file of article URLs, one per line (lines starting with # are comments)",
+    }  # fmt: skip
+
+    @classmethod
+    def check_arguments(cls, names) -> None:
+        """ValueError naming the -a names this spider does not take, and listing those it does."""
+        unknown = [name for name in names if name not in cls.ARGUMENTS]
+        if not unknown:
+            return
+        hints = [f" (did you mean {close[0]}?)" if (close := get_close_matches(name, cls.ARGUMENTS, 1)) else ""
+                 for name in unknown]  # fmt: skip
+        named = ", ".join(f"{name!r}{hint}" for name, hint in zip(unknown, hints))
+        raise ValueError(f"the {cls.name} spider takes no argument {named}; "
+                         f"its arguments (-a NAME=VALUE): {', '.join(cls.ARGUMENTS)}")  # fmt: skip
 
     def __init__(
         self,
@@ -109,9 +126,10 @@ class NewsSpider(scrapy.Spider):
         urls: str | None = None,
         url_file: str | None = None,
         feeds: str | None = None,
-        **kwargs,
+        **unknown,
     ) -> None:
-        super().__init__(**kwargs)
+        type(self).check_arguments(unknown)  # Scrapy would set any -a name as an attribute, silently
+        super().__init__()
         given = dict(sites=sites, feeds=feeds, max_pages=max_pages, since=since, urls=urls, url_file=url_file)
         self.arguments = {k: v for k, v in given.items() if v is not None}  # as given, for the crawl_runs record
         self.since = _parse_since(since) if since else None
