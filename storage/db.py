@@ -23,7 +23,9 @@ from storage.timeouts import READER_TIMEOUT, connect_args, limit_statements
 from storage.watchdog import watch_transactions
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = PROJECT_DIR / "data"  # the default database, and the crawler's spool, locks and WARC archives
+# the default database, and the crawler's spool, locks and WARC archives: the checkout's data/ (also under
+# pip install -e .); installed from a wheel, storage has no project folder, so data/ of the current folder
+DATA_DIR = PROJECT_DIR / "data" if (PROJECT_DIR / "scrapy.cfg").is_file() else Path.cwd() / "data"
 DEFAULT_DATABASE_URL = f"sqlite:///{DATA_DIR / 'caixun.db'}"
 
 # backend -> {driver caixun runs on (the default first): the module it imports}. Upserts and search are
