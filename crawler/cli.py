@@ -3,6 +3,7 @@
   run SPIDER [-a NAME=VALUE] [-s KEY=VALUE]   a scheduled, locked, incremental crawl (crawler.scheduled)
   worker SPIDER --frontier URL [--exit-when-idle S]  one of many workers sharing a Redis frontier (crawler.worker)
   reextract [--site S] [--since DATE]          re-run the extractors over archived WARC responses (crawler.reextract)
+  sites [--format json]                        every site: its sources, its rule, its recorded pages (crawler.sitelist)
 
 Each subcommand module has configure_parser(parser) and main(args) -> exit code.
 """
@@ -16,6 +17,7 @@ SUBCOMMANDS = {
     "run": ("crawler.scheduled", "run a crawl for cron: locked, incremental, with a summary and an exit code"),
     "worker": ("crawler.worker", "a crawl worker on a shared Redis frontier: any number, on any machines"),
     "reextract": ("crawler.reextract", "re-run the extractors over the archived raw responses (WARC), offline"),
+    "sites": ("crawler.sitelist", "list every site: its sources, its rule (templates) and the years of its recorded pages"),
 }
 
 
