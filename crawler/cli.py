@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "worker": ("crawler.worker", "a crawl worker on a shared Redis frontier: any number, on any machines"),
     "reextract": ("crawler.reextract", "re-run the extractors over the archived raw responses (WARC), offline"),
     "sites": ("crawler.sitelist", "list every site: its sources, its rule (templates) and the years of its recorded pages"),
+    "demo": ("crawler.demo", "an offline demo: replay the shipped archive into data/demo.db, then try the storage commands"),
 }
 
 
