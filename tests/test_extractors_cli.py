@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import subprocess
 import sys
 
@@ -140,3 +141,130 @@ def test_a_redirect_stub_is_not_an_article(tmp_path):
     result = _run("--url", "https://example.com/a", str(stub))
     assert result.returncode == 1
     assert result.stderr == "error: not an article: a redirect stub (meta refresh to https://example.com/b)\n"
+
+
+# --- inputs: files, folders, - (stdin); the page's own URL; --format (issue 23 item 9) -----------------------------
+
+SOHU = next(f for f in fixtures("sohu", kind="article") if "778336904" in f.url)  # link rel=canonical
+IFENG = next(f for f in fixtures("ifeng", kind="article") if "8Wda7wwUnuC" in f.url)  # og:url, 35 KB into the page
+
+
+def _first_paragraph(fixture) -> str:
+    return fixture.expected["body"].split("\n")[0]
+
+
+def _run_input(data: bytes, *args: str) -> subprocess.CompletedProcess:
+    """`python -m extractors ... -` with data on standard input; output decoded as UTF-8."""
+    result = subprocess.run(
+        [sys.executable, "-m", "extractors", *args], cwd=PROJECT_DIR, input=data, capture_output=True, timeout=120
+    )
+    return subprocess.CompletedProcess(result.args, result.returncode, result.stdout.decode(), result.stderr.decode())
+
+
+def test_without_url_the_pages_own_link_picks_the_site_rule():
+    assert b"og:url" in SINA.body and b"canonical" not in SINA.body  # the page names itself by og:url only
+    result = _run(str(SINA.path))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # the normal case is quiet
+    article = json.loads(result.stdout)
+    assert article["url"] == SINA.expected["canonical_url"] == SINA.url
+    assert article["site"] == "sina" and article["extractor"].startswith("sina/")
+    assert article["title"] == SINA.expected["title"]
+    assert article["body"].startswith(_first_paragraph(SINA))
+
+
+def test_a_page_naming_no_url_goes_the_generic_path(tmp_path):
+    body, removed = re.subn(rb"<meta[^>]*og:url[^>]*>", b"", SINA.body)
+    assert removed == 1
+    page = tmp_path / "no_link.html"
+    page.write_bytes(body)
+    result = _run(str(page))
+    assert result.returncode == 0, result.stderr
+    article = json.loads(result.stdout)
+    assert article["site"] == "generic" and not article["extractor"].startswith("sina/")  # what the link changes
+    assert article["url"] == page.resolve().as_uri()
+    assert result.stderr.startswith(f"note: {page}: no --url and no link rel=canonical or og:url in the page")
+
+
+def test_stdin_gives_what_the_file_gives():
+    from_file = _run(str(SINA.path))
+    gzipped = _run_input(SINA.path.read_bytes(), "-")  # gzip told by its first bytes on stdin too
+    plain = _run_input(SINA.body, "-")
+    assert from_file.returncode == gzipped.returncode == plain.returncode == 0, (gzipped.stderr, plain.stderr)
+    assert json.loads(gzipped.stdout) == json.loads(plain.stdout) == json.loads(from_file.stdout)
+    refused = _run_input(SINA.body, "--max-bytes", str(len(SINA.body) - 1), "-")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("error: extract_too_large: standard input is larger than")
+
+
+def test_a_folder_gives_one_jsonl_line_per_page_in_path_order(tmp_path):
+    folder = tmp_path / "pages"
+    (folder / "b").mkdir(parents=True)
+    (folder / "a.html").write_bytes(SINA.body)
+    (folder / "b" / "c.html.gz").write_bytes(SOHU.path.read_bytes())
+    (folder / "b" / "d.htm").write_bytes(IFENG.body)
+    (folder / "notes.txt").write_text("not a page")  # passed over: not *.html, *.htm or *.html.gz
+    (folder / ".hidden.html").write_bytes(SINA.body)  # passed over: hidden
+    result = _run("--format", "jsonl", str(folder))
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["path"] for r in records] == [str(folder / name) for name in ("a.html", "b/c.html.gz", "b/d.htm")]
+    for record, fixture, site in zip(records, (SINA, SOHU, IFENG), ("sina", "sohu", "ifeng")):
+        assert record["url"] == fixture.expected["canonical_url"]
+        assert (record["site"], record["title"]) == (site, fixture.expected["title"])
+    as_json = _run(str(folder))  # json: an array of the same records
+    assert json.loads(as_json.stdout) == records
+
+
+def test_a_page_that_fails_keeps_the_others_going(tmp_path):
+    (tmp_path / "a.html").write_bytes(b"")
+    (tmp_path / "b.html").write_bytes(SINA.body)
+    result = _run("--format", "jsonl", str(tmp_path), str(tmp_path / "missing.html"))
+    assert result.returncode == 1
+    assert [json.loads(line)["title"] for line in result.stdout.splitlines()] == [SINA.expected["title"]]
+    assert result.stderr.splitlines() == [
+        f"error: {tmp_path / 'a.html'}: not an article: empty body",
+        f"error: {tmp_path / 'missing.html'}: cannot read: No such file or directory",
+    ]
+
+
+def test_text_and_markdown_formats():
+    text = _run("--format", "text", str(SINA.path))
+    assert text.returncode == 0, text.stderr
+    head, body = text.stdout.split("\n\n", 1)
+    assert head.splitlines()[0] == SINA.expected["title"]
+    assert f"url: {SINA.url}" in head.splitlines() and f"editor: {SINA.expected['editor']}" in head.splitlines()
+    assert body.startswith(_first_paragraph(SINA) + "\n")
+    markdown = _run("--format", "markdown", str(SINA.path))
+    assert markdown.returncode == 0, markdown.stderr
+    blocks = markdown.stdout.split("\n\n")
+    assert blocks[0] == "# " + SINA.expected["title"]
+    assert f"- url: <{SINA.url}>" in blocks[1].splitlines()
+    assert blocks[2] == _first_paragraph(SINA)
+    image = SINA.expected["images"][0]
+    assert f"![{image['caption']}]({image['src']})" in markdown.stdout.splitlines()
+    two = _run("--format", "markdown", str(SINA.path), str(SOHU.path))
+    first, second = two.stdout.split("\n---\n")
+    assert first.startswith("# " + SINA.expected["title"]) and second.strip().startswith("# " + SOHU.expected["title"])
+
+
+def test_inputs_that_name_no_page_are_usage_errors(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a page")
+    empty = _run(str(tmp_path))
+    assert empty.returncode == 2
+    assert f"no pages (*.html, *.htm, *.html.gz, *.htm.gz) in folder {tmp_path}" in empty.stderr
+    assert empty.stdout == ""
+    assert _run("-", "-").returncode == 2
+    several = _run("--url", SINA.url, str(SINA.path), str(SOHU.path))
+    assert several.returncode == 2 and "--url names the URL of one page" in several.stderr
+
+
+def test_a_manifest_entry_without_url_uses_the_pages_own_link(tmp_path):
+    (tmp_path / "page.html").write_bytes(SINA.body)
+    manifest = tmp_path / "pages.jsonl"
+    manifest.write_text(json.dumps({"path": "page.html"}) + "\n", encoding="utf-8")
+    result = _run("--manifest", str(manifest))
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert (record["url"], record["site"], record["title"]) == (SINA.url, "sina", SINA.expected["title"])
+    assert _run("--manifest", str(manifest), "--format", "text").returncode == 2  # a manifest run writes JSON lines
