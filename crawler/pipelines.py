@@ -5,7 +5,8 @@ Takes FetchedPage and FetchFailed items and stores them through crawler.ingest
 caixun/storage/<outcome> (crawler.ingest lists them), failures under
 caixun/fetch/failed and caixun/fetch/failed/<reason>, each also per site
 (caixun/site/<site>/storage/<outcome>, caixun/site/<site>/fetch/failed), and
-field coverage per site (crawler.coverage): a site below the thresholds fails
+field coverage per site (crawler.coverage); pages no rule handles count under
+`generic` (crawler.sites.reported_site), as the store names them. A site below the thresholds fails
 the run, named in the message.
 
 When the database is unreachable, pages go to the spool (crawler.spool) and are
@@ -54,6 +55,7 @@ from crawler.ingest import (
     stored_extraction,
 )
 from crawler.items import FetchedPage, FetchFailed
+from crawler.sites import reported_site
 from crawler.spool import Spool
 from crawler.store import UNREACHABLE, CrawlStore, mark_run_failed
 from storage.runs import DEFAULT_COVERAGE_THRESHOLDS
@@ -132,9 +134,9 @@ class ArticlePipeline:
         return stored_extraction(extraction)
 
     def _count(self, site: str | None, key: str) -> None:
-        """caixun/<key>, and caixun/site/<site>/<key> when the item's site is known."""
+        """caixun/<key>, and caixun/site/<site>/<key> when the item's site is known (a host: generic)."""
         self.stats.inc_value(f"caixun/{key}")
-        if site:
+        if site := reported_site(site):
             self.stats.inc_value(f"caixun/site/{site}/{key}")
 
     async def process_item(self, item):
@@ -145,7 +147,7 @@ class ArticlePipeline:
             return item
         extracted = await self._extract(item) if item.status == 200 else None
         failed = extracted is not None and extracted.outcome == "failed"
-        coverage = self.coverage.setdefault(item.site or "", Coverage())
+        coverage = self.coverage.setdefault(reported_site(item.site) or "", Coverage())
         if extracted is not None and extracted.article is not None:
             coverage.add(extracted.article)
             if extracted.article.warnings:

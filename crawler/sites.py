@@ -1,7 +1,11 @@
 """The crawler's view of the site registry: which site a URL belongs to, which sites can be crawled.
 
 A site is a SiteRule (extractors/sites/); the crawler never names one. A URL no rule
-handles belongs to its host name, so bans and slots stay per host for such pages.
+handles belongs to its host name inside the crawl (site_of, request meta caixun_site), so
+bans, download slots and run locks stay per host for such pages; what a user reads (the
+per-site stats, summary lines and coverage records of a run) names them all `generic`
+(reported_site), as the store does (articles.site, extractors.generic), so that
+`python -m storage query --site generic` finds what a summary counted under generic.
 """
 
 from __future__ import annotations
@@ -12,7 +16,15 @@ from extractors import rule_named
 from extractors.registry import all_rules, rule_for
 from extractors.rules import SiteRule
 
-SITE_META = "caixun_site"  # request meta: the site a request belongs to
+SITE_META = "caixun_site"  # request meta: the site a request belongs to (site_of: a rule's name, else the host)
+GENERIC = "generic"  # the name of every page no rule handles, wherever a user reads it
+
+
+def reported_site(site: str | None) -> str | None:
+    """The name stats and summaries give a crawl's site (site_of): a rule's name as it is, a host `generic`."""
+    if not site:
+        return None
+    return site if any(rule.name == site for rule in all_rules()) else GENERIC
 
 
 def site_of(url: str) -> str:
@@ -60,4 +72,5 @@ def download_slots(rules: list[SiteRule], given: dict | None = None) -> dict[str
     return {**slots, **(given or {})}
 
 
-__all__ = ["SITE_META", "crawlable_sites", "download_slots", "rule_named", "site_of", "sites_named"]
+__all__ = ["GENERIC", "SITE_META", "crawlable_sites", "download_slots", "reported_site", "rule_named", "site_of",
+           "sites_named"]

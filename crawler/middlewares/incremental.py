@@ -45,7 +45,7 @@ from scrapy.exceptions import NotConfigured
 from crawler import signals as crawler_signals
 from crawler.items import LIST_META, listed_at
 from crawler.listing import list_time_skew
-from crawler.sites import SITE_META, site_of
+from crawler.sites import SITE_META, reported_site, site_of
 from crawler.store import UNREACHABLE, CrawlStore
 from storage.crawlstate import KnownPage, known_pages, pages_to_retry, set_watermark, watermark
 
@@ -165,7 +165,7 @@ class IncrementalMiddleware:
             fetched_under = None  # stored by a release that trusted a future mtime: it would hide every change
         if listed is None or (fetched_under is not None and listed <= fetched_under):
             self.stats.inc_value("caixun/incremental/skipped")
-            if site := request.meta.get(SITE_META):
+            if site := reported_site(request.meta.get(SITE_META)):
                 self.stats.inc_value(f"caixun/site/{site}/incremental/skipped")
             return None
         self.stats.inc_value("caixun/incremental/revalidated")

@@ -10,7 +10,8 @@ retries); crawler.pipelines.ArticlePipeline extracts and stores them, and skippi
 already stored is crawler.middlewares.incremental's job.
 
 Every request carries its site (meta caixun_site: the declaring site for list requests, the
-rule for the URL's host for articles, else the host) and uses one download slot per site, with
+rule for the URL's host for articles, else the host; stats name a host `generic`,
+crawler.sites.reported_site) and uses one download slot per site, with
 the site's delay, concurrency and headers (SiteRule.politeness). A ban stops that site only
 (crawler.middlewares.ban).
 
@@ -27,6 +28,7 @@ DOWNLOAD_SLOTS (a site's slot is its name; entries given here win over the site'
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from difflib import get_close_matches
@@ -44,7 +46,7 @@ from crawler.fetcherrors import failure_message, failure_reason
 from crawler.items import LIST_META, FetchedPage, FetchFailed, requested_url
 from crawler.listing import list_time_skew
 from crawler.rollapi import ROLL_API, channel_name, roll_api_url
-from crawler.sites import SITE_META, download_slots, site_of, sites_named
+from crawler.sites import SITE_META, download_slots, reported_site, site_of, sites_named
 from crawler.sources import ListPage, SourceError, first_urls, parse
 from crawler.sources.model import MAX_ITEMS
 from crawler.store import mark_run_failed
@@ -148,6 +150,7 @@ class NewsSpider(scrapy.Spider):
         if self.max_pages < 1:
             raise ValueError(f"max_pages must be at least 1, got {self.max_pages}")
         self.failed_sources: dict[tuple[str, str], str] = {}  # (site, source key) → why its first page gave nothing
+        self.said_unusable: set[str] = set()  # the errors of unusable list pages logged at ERROR so far
 
     def sources_of(self, rule: SiteRule) -> tuple[Source, ...]:
         """The sources swept for a site: those it declares."""
@@ -249,10 +252,10 @@ class NewsSpider(scrapy.Spider):
     # --- list pages -------------------------------------------------------------------------------
 
     def _stat(self, sweep: Sweep, what: str, count: int = 1) -> None:
-        """caixun/roll/<what> or caixun/list/<what>, and the same per site."""
+        """caixun/roll/<what> or caixun/list/<what>, and the same per site (a feed's host: generic)."""
         kind = "roll" if sweep.roll else "list"
         self.crawler.stats.inc_value(f"caixun/{kind}/{what}", count)
-        self.crawler.stats.inc_value(f"caixun/site/{sweep.site}/{kind}/{what}", count)
+        self.crawler.stats.inc_value(f"caixun/site/{reported_site(sweep.site)}/{kind}/{what}", count)
 
     def _banned(self, site: str) -> bool:
         return site in (self.crawler.stats.get_value("caixun/ban/sites") or ())
@@ -261,7 +264,10 @@ class NewsSpider(scrapy.Spider):
         if self._banned(sweep.site):
             return  # the ban is reported on its own
         self._stat(sweep, "error")
-        self.logger.error("%s page %d unusable, paging stops: %s", sweep.label, page, why)
+        # an outage fails every source alike: the error is said once at ERROR, its repeats at INFO
+        level = logging.INFO if why in self.said_unusable else logging.ERROR
+        self.said_unusable.add(why)
+        self.logger.log(level, "%s page %d unusable, paging stops: %s", sweep.label, page, why)
         if page == 1 and sweep in self.sweeps:  # not a sitemap an index names: the index was read
             self.failed_sources[(sweep.site, sweep.key)] = why
 
@@ -360,7 +366,7 @@ class NewsSpider(scrapy.Spider):
         stats = self.crawler.stats
         roll_only = all(s.roll for s in self.sweeps)  # Sina's words for Sina's lists
         noun, unit = ("roll-API page", "channel") if roll_only else ("list page", "source")
-        reasons = "; ".join(f"{_short(labels.get(key, key[1]))}: {why}" for key, why in failed.items())
+        reasons = _grouped(failed, labels, unit)
         if not (stats.get_value("caixun/roll/pages") or stats.get_value("caixun/list/pages")):
             message = (f"no {noun} could be read for {len(self.sweeps)} {unit}(s): check the network, "
                        f"or whether an endpoint moved ({reasons})")  # fmt: skip
@@ -392,7 +398,7 @@ class NewsSpider(scrapy.Spider):
         request = response.request
         site = request.meta.get(SITE_META) if request else None
         if site:
-            self.crawler.stats.inc_value(f"caixun/site/{site}/fetch/article_pages")
+            self.crawler.stats.inc_value(f"caixun/site/{reported_site(site)}/fetch/article_pages")
         yield FetchedPage(
             url=response.url,
             request_url=requested_url(request) if request else response.url,
@@ -414,6 +420,21 @@ def _kind(url: str) -> str:
         return "other"  # file:, ftp:, data:, javascript:, …
     rule = rule_for(url)
     return rule.classify_url(url) if rule else "article"
+
+
+def _grouped(failed: dict[tuple[str, str], str], labels: dict[tuple[str, str], str], unit: str) -> str:
+    """"153:2516: why; …", with an error many sources share said once: "10 channels (153:2516, …): why"."""
+    by_why: dict[str, list[str]] = {}
+    for key, why in failed.items():
+        by_why.setdefault(why, []).append(_short(labels.get(key, key[1])))
+    parts = []
+    for why, names in by_why.items():
+        if len(names) == 1:
+            parts.append(f"{names[0]}: {why}")
+        else:
+            shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+            parts.append(f"{len(names)} {unit}s ({shown}): {why}")
+    return "; ".join(parts)
 
 
 def _short(label: str) -> str:
