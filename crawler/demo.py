@@ -85,8 +85,8 @@ def _refused(database_url: str) -> str | None:
 
 def _start_afresh(folder: Path) -> None:
     """Delete the default demo store and folder (never anything else)."""
-    for path in (DEFAULT_DEMO_DATABASE, *(Path(f"{DEFAULT_DEMO_DATABASE}{end}") for end in ("-wal", "-shm", "-journal"))):
-        path.unlink(missing_ok=True)
+    for end in ("", "-wal", "-shm", "-journal"):
+        Path(f"{DEFAULT_DEMO_DATABASE}{end}").unlink(missing_ok=True)
     if folder == DEFAULT_FOLDER and folder.is_dir():
         shutil.rmtree(folder)
 
@@ -98,7 +98,8 @@ def _shown_path(path: Path) -> str:
 
 
 def _shown_url(database_url: str) -> str:
-    """The database URL for the printed commands: a SQLite file relative to here, a password masked."""
+    """The database URL for the printed commands: a SQLite file relative to here, a password masked (so a
+    command with a PostgreSQL URL needs the password put back in)."""
     prefix = "sqlite:///"
     if database_url.startswith(prefix) and database_url[len(prefix):] not in ("", ":memory:"):
         return prefix + _shown_path(Path(database_url[len(prefix):]))
@@ -158,10 +159,10 @@ def main(args: argparse.Namespace) -> int:
     code = scheduled.main(run)
     if code != exitcodes.OK:
         return code
-    print(f"\n{urlsplit(FEED_URL).hostname} is the demo feed's host: it lists pages and stores none itself.")
     if generic := hosts_without_rule(archive):
-        print(f"Pages of hosts no site rule handles ({', '.join(generic)}) are stored under the site name generic.")
+        print(f"\ngeneric: the pages of hosts no site rule handles ({', '.join(generic)}), "
+              "read by the generic extractor.")  # fmt: skip
     print("\nNext, try:")
-    for command in next_commands(database_url, folder, "sina" if "sina" in sites else sites[0]):
+    for command in next_commands(database_url, folder, "sina" if "sina" in sites else (sites or ["generic"])[0]):
         print(f"  {command}")
     return code

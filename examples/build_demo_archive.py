@@ -170,7 +170,8 @@ def netease_answers(pages: list[Recorded]) -> list[tuple[str, str, bytes]]:
     template = json.loads(text[text.index("(") + 1 : text.rindex(")")])
 
     def fill(entry: dict, page: Recorded, n: int) -> None:
-        entry.update(title=page.title, docurl=page.url, tlink=page.url, time=_at(n).astimezone(CHINA).strftime("%m/%d/%Y %H:%M:%S"))
+        when = _at(n).astimezone(CHINA).strftime("%m/%d/%Y %H:%M:%S")
+        entry.update(title=page.title, docurl=page.url, tlink=page.url, time=when)
 
     body = f"data_callback({json.dumps(_items_like(template, pages, fill), ensure_ascii=False, indent=1)})"
     return [(first_url(rule_named("netease").sources[0]), "application/javascript; charset=gbk", body.encode("gbk"))]
@@ -214,7 +215,8 @@ def ifeng_answers(pages: list[Recorded]) -> list[tuple[str, str, bytes]]:
     stream = json.dumps(_items_like(template, pages, fill), ensure_ascii=False)
     links = "".join(f'<li><a href="{escape(p.url)}">{escape(p.title)}</a></li>' for p in pages)
     html = html[:start] + stream + html[end:]
-    html = re.sub(r'(<ul class="news-stream-basic-news-list">).*?(</ul>)', lambda m: m.group(1) + links + m.group(2), html)
+    html = re.sub(r'(<ul class="news-stream-basic-news-list">).*?(</ul>)', lambda m: m.group(1) + links + m.group(2),
+                  html)  # fmt: skip
     return [(first_url(rule_named("ifeng").sources[0]), "text/html; charset=utf-8", html.encode("utf-8"))]
 
 
@@ -222,7 +224,8 @@ def qq_answers(pages: list[Recorded]) -> list[tuple[str, str, bytes]]:
     """The sitemap index names one sitemap (the fixture's first), which lists the pages."""
     index = _list_fixture("qq", "sitemap_index").decode("utf-8")
     child = re.search(r"<loc>([^<]+)</loc>", index).group(1)
-    index = re.sub(r"\s*<sitemap>(?:(?!</sitemap>).)*sitemap_20240509(?:(?!</sitemap>).)*</sitemap>", "", index, flags=re.S)
+    entries = r"\s*<sitemap>(?:(?!</sitemap>).)*</sitemap>"
+    index = re.sub(entries, lambda m: m.group(0) if f"<loc>{child}</loc>" in m.group(0) else "", index, flags=re.S)
     urlset = _list_fixture("qq", "sitemap_20240510").decode("utf-8")
     entry = re.search(r"[ \t]*<url>.*?</url>\n", urlset).group(0)
     entries = "".join(
@@ -301,12 +304,13 @@ def write_archive(path: Path, records: list[tuple[str, str, bytes]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_ARCHIVE, help=f"default {DEFAULT_ARCHIVE.relative_to(PROJECT_DIR)}")
+    parser.add_argument("--out", type=Path, default=DEFAULT_ARCHIVE,
+                        help=f"default {DEFAULT_ARCHIVE.relative_to(PROJECT_DIR)}")  # fmt: skip
     args = parser.parse_args(argv)
     records = archive_records()
     write_archive(args.out, records)
-    sites = {rule_for(url).name if rule_for(url) else "generic" for url, _, _ in records if not url.startswith(FEED_URL)}
-    print(f"wrote {args.out}: {len(records)} responses, {args.out.stat().st_size:,} bytes; sites: {', '.join(sorted(sites))}")
+    sites = sorted({rule_for(url).name if rule_for(url) else "generic" for url, _, _ in records if url != FEED_URL})
+    print(f"wrote {args.out}: {len(records)} responses, {args.out.stat().st_size:,} bytes; sites: {', '.join(sites)}")
     return 0
 
 
