@@ -10,6 +10,10 @@
   symbols most often marked up in the articles published in it;
 - newest: per site, the newest articles published up to the period's last day (crawls store old ones too).
 
+A site is a site rule (extractors.registry) or "generic": the pages no rule handles. Runs recorded such pages
+under their host names (caixun/site/www.xinhuanet.com/…); their counts and coverage are added up as
+"generic" here (site_name), so that a chart draws one series for them, not one per host. Bans keep the host.
+
 Articles are counted by when they were first stored (first_seen_at), which is what a crawl's health shows:
 a site that stops yielding stops adding articles, whatever their publication dates. The counts read the
 index ix_articles_first_seen_at alone (revision 0011), runs the crawl_runs table; at a million articles and
@@ -22,6 +26,7 @@ import json
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from sqlalchemy import ColumnElement, Date, Engine, Text, bindparam, cast, func, select
 from sqlalchemy.orm import Session
@@ -43,6 +48,70 @@ BY_DAY_UP_TO = 120  # days; a longer period counts stored articles per week
 TOP = 15  # rows of the top sources and symbols
 NEWEST = 5  # newest articles per site
 LAST_RUN_LINES = 30  # runs whose summary lines are given (the newest)
+GENERIC = "generic"  # articles.site of the pages no site rule handles (extractors.generic)
+SITE_PREFIX = "caixun/site/"
+
+
+@cache
+def _rule_names() -> frozenset[str]:
+    from extractors.registry import all_rules  # imported when a report reads runs, not with storage
+
+    return frozenset(rule.name for rule in all_rules())
+
+
+def site_name(name: str) -> str:
+    """The site a recorded name is counted under: a site rule's name as it is, anything else "generic" (runs
+    recorded the pages no rule handles under their host names, "www.xinhuanet.com")."""
+    return name if name in _rule_names() or name == GENERIC else GENERIC
+
+
+def _added(a, b):
+    number = (int, float)
+    if isinstance(a, number) and isinstance(b, number) and not isinstance(a, bool) and not isinstance(b, bool):
+        return a + b
+    return a
+
+
+def fold_stats(stats: Mapping) -> Mapping:
+    """The run's stats with the per-site counts of names that are no site rule (caixun/site/<host>/…) added up
+    under caixun/site/generic/…; the stats themselves when every site is a rule."""
+    hosts = {}
+    for key in stats:
+        if key.startswith(SITE_PREFIX):
+            name, _, rest = key[len(SITE_PREFIX):].partition("/")
+            if site_name(name) != name:
+                hosts[key] = f"{SITE_PREFIX}{GENERIC}/{rest}"
+    if not hosts:
+        return stats
+    folded = {key: value for key, value in stats.items() if key not in hosts}
+    for key, generic in sorted(hosts.items()):
+        folded[generic] = _added(folded[generic], stats[key]) if generic in folded else stats[key]
+    return folded
+
+
+def fold_coverage(by_site: Mapping[str, Mapping], spider: str) -> dict[str, dict]:
+    """{site: coverage record} with the records of names that are no site rule merged into one "generic" record:
+    articles added up, each field's share weighted by articles. A record named for the spider (an old record of a
+    run of several sites, storage.runs.site_coverage) keeps its name."""
+    merged: dict[str, list[tuple[str, Mapping]]] = {}
+    for name, record in by_site.items():
+        merged.setdefault(name if name == spider else site_name(name), []).append((name, record))
+    folded = {}
+    for site, records in merged.items():
+        if len(records) == 1:
+            folded[site] = dict(records[0][1])
+            continue
+        articles = {name: float(record.get("articles") or 0) for name, record in records}
+        record: dict = {"articles": int(sum(articles.values()))}
+        fields = sorted({key for _, r in records for key, value in r.items()
+                         if key != "articles" and isinstance(value, (int, float))})  # fmt: skip
+        for field in fields:
+            weighted = [(float(r[field]), articles[name]) for name, r in records if isinstance(r.get(field), (int, float))]
+            total = sum(weight for _, weight in weighted)
+            shares = [share for share, _ in weighted]
+            record[field] = sum(share * weight for share, weight in weighted) / total if total else min(shares)
+        folded[site] = record
+    return folded
 
 
 def _china_time(value: datetime | None) -> str | None:
@@ -170,15 +239,15 @@ def _json_object(value) -> Mapping:
 def run_record(run, site: str | None = None, *, lines: bool = True) -> dict:
     """One crawl run (a CrawlRun, or a row of RUN_COLUMNS) as the report shows it; with `site`, that site's
     counts and coverage only."""
-    stats, coverage = _json_object(run.stats), _json_object(run.coverage)
+    stats, coverage = fold_stats(_json_object(run.stats)), _json_object(run.coverage)
     seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
-    by_site = site_coverage(coverage, stats, run.spider)
-    banned = banned_sites(stats)
+    by_site = fold_coverage(site_coverage(coverage, stats, run.spider), run.spider)
+    banned = banned_sites(stats)  # a host's ban keeps its host name: the alarm names it
     if run.exit_status == 3 and not banned:
         banned = {"": run.finish_reason or "banned"}
     if site:
         by_site = {name: value for name, value in by_site.items() if name == site}
-        banned = {name: reason for name, reason in banned.items() if name in (site, "")}
+        banned = {name: reason for name, reason in banned.items() if name == "" or site_name(name) == site}
     return {
         "id": run.id,
         "spider": run.spider,
@@ -209,8 +278,9 @@ def _runs(session: Session, first: date, last: date, site: str | None) -> list[d
 
 
 def _run_sites(run) -> set[str]:
-    stats = _json_object(run.stats)
-    return set(summary_sites(stats)) | set(site_coverage(_json_object(run.coverage), stats, run.spider))
+    stats = fold_stats(_json_object(run.stats))
+    coverage = fold_coverage(site_coverage(_json_object(run.coverage), stats, run.spider), run.spider)
+    return {site_name(name) for name in summary_sites(stats)} | set(coverage)
 
 
 def _top_sources(session: Session, first: date, last: date, site: str | None) -> list[dict]:
@@ -264,8 +334,19 @@ def _read_runs(engine: Engine, first: date, last: date, site: str | None) -> lis
 
 def _article_counts(engine: Engine, first: date, last: date, site: str | None) -> tuple:
     with Session(engine) as session:
-        return (_stored_per_day(session, first, last, site), _top_sources(session, first, last, site),
+        return (_folded_counts(_stored_per_day(session, first, last, site)), _top_sources(session, first, last, site),
                 _top_symbols(session, first, last, site))  # fmt: skip
+
+
+def _folded_counts(counts: Mapping[tuple[str, str], tuple[int, int]]) -> dict[tuple[str, str], tuple[int, int]]:
+    """The per-day counts with the sites that are no site rule counted as "generic" (articles keep "generic"
+    already; a store may hold older names)."""
+    folded: dict[tuple[str, str], tuple[int, int]] = {}
+    for (day, site), (articles, duplicates) in counts.items():
+        key = (day, site_name(site))
+        before = folded.get(key, (0, 0))
+        folded[key] = (before[0] + articles, before[1] + duplicates)
+    return folded
 
 
 def health(engine: Engine, *, since: date | None = None, until: date | None = None, site: str | None = None) -> dict:
