@@ -2,9 +2,12 @@
 
 The page holds its charts as inline SVG (storage.charts), its styles inline and no scripts: it needs no
 network to be viewed. It reads as a phone page too: charts scale to the width, but no narrower than their
-labels stay legible (then they scroll sideways in their own box, as tables do). At the
-top, the alarms an operator acts on: bans, field coverage under a threshold, runs that exited with an error,
-sites that stopped yielding articles. The data is storage.health's; this module only lays it out.
+labels stay legible (then they scroll sideways in their own box, as tables do, showing the newest days
+first: the box is right-to-left); their legends are HTML lists below them, which wrap. A panel with nothing
+to show says so in a sentence (<p class="none">None: …</p>) instead of an empty chart or table. Chinese needs a CJK font on the viewer's machine (the page and the charts
+name the common ones; without any, Chinese shows as boxes). At the top, the alarms an operator acts on: bans,
+field coverage under a threshold, runs that exited with an error, sites that stopped yielding articles. The
+data is storage.health's; this module only lays it out.
 """
 
 from __future__ import annotations
@@ -26,11 +29,18 @@ QUIET_DAYS = 2  # a site that stored nothing in its last this many days of the p
 COVERAGE_MIN_ARTICLES = 10  # a run's share under a threshold is an alarm from this many articles (or when it failed)
 
 STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","WenQuanYi Zen Hei","Microsoft YaHei",sans-serif;
+body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Zen Hei",
+"Microsoft YaHei","PingFang SC","Hiragino Sans GB",sans-serif;
 margin:0 auto;max-width:70rem;padding:0.5rem 1rem;color:#222;line-height:1.4}
 h1{font-size:1.5rem;margin:0.5rem 0}h2{font-size:1.15rem;margin:1.5rem 0 0.5rem;border-bottom:1px solid #ddd}
-figure{margin:0.5rem 0 1rem;overflow-x:auto}figure svg{width:100%;min-width:36rem;height:auto;display:block}
-figcaption{font-size:0.85rem;color:#555}
+figure{margin:0.5rem 0 1rem}.plot{overflow-x:auto;direction:rtl}
+.plot svg{direction:ltr;width:100%;min-width:36rem;max-width:62rem;height:auto;display:block}
+ul.legend{list-style:none;margin:0.25rem 0;padding:0;display:flex;flex-wrap:wrap;gap:0.1rem 1.1rem;font-size:0.85rem}
+ul.legend li{display:flex;align-items:center;gap:0.35rem;min-width:0;overflow-wrap:anywhere}
+.key{flex:none;display:inline-block;width:0.8rem;height:0.8rem}.key.line,.key.dashed{height:0;border-top:2px solid}
+.key.dashed{border-top-style:dashed}.key.ring{width:0.5rem;height:0.5rem;border:2px solid;border-radius:50%}
+.key.mark{width:auto;height:auto;font-weight:bold;line-height:1}
+figcaption{font-size:0.85rem;color:#555}p.none{color:#555}
 .scroll{overflow-x:auto}table{border-collapse:collapse;font-size:0.85rem}
 th,td{padding:0.2rem 0.5rem;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
@@ -90,8 +100,31 @@ def _alarms_html(found: dict[str, list[str]]) -> str:
     return "".join(parts)
 
 
-def _figure(name: str, svg: str, caption: str) -> str:
-    return f'<figure class="chart" id="chart-{name}">{svg}<figcaption>{escape(caption)}</figcaption></figure>'
+def _none(name: str, sentence: str) -> str:
+    """What a panel with nothing to show says instead."""
+    return f'<p class="none" id="none-{name}">None: {escape(sentence)}</p>'
+
+
+def _legend(keys: list[charts.Key]) -> str:
+    items = []
+    for key in keys:
+        ident = f' id="{escape(key.ident)}"' if key.ident else ""
+        if key.kind == "bar":
+            swatch = f'<span class="key" style="background:{key.colour}"></span>'
+        elif key.kind in ("line", "dashed", "ring"):
+            swatch = f'<span class="key {key.kind}" style="border-color:{key.colour}"></span>'
+        else:  # a mark drawn as a character
+            swatch = f'<span class="key mark" style="color:{key.colour}">{escape(key.kind)}</span>'
+        items.append(f"<li{ident}>{swatch}<span>{escape(key.label)}</span></li>")
+    return f'<ul class="legend">{"".join(items)}</ul>' if items else ""
+
+
+def _figure(name: str, chart: charts.Chart | None, caption: str, none: str) -> str:
+    """The chart, its legend and caption; the `none` sentence when there is no chart."""
+    if chart is None:
+        return _none(name, none)
+    return (f'<figure class="chart" id="chart-{name}"><div class="plot">{chart.svg}</div>{_legend(chart.legend)}'
+            f"<figcaption>{escape(caption)}</figcaption></figure>")  # fmt: skip
 
 
 def _table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset(), table_id: str = "") -> str:
@@ -118,13 +151,13 @@ def _runs_table(runs: list[dict]) -> str:
         rows.append([str(run["id"]), escape(run["spider"]), escape(_run_time(run)), seconds,
                      f'<span class="{"alarm" if status != "0" else "ok"}">{escape(status)}</span>', summary])  # fmt: skip
     if not rows:
-        return "<p>No crawl runs in this period.</p>"
+        return _none("last-runs", "no crawl runs in this period.")
     return _table(["run", "spider", "started (China time)", "took", "exit", "summary"], rows, {0, 3}, "last-runs")
 
 
 def _newest_html(newest: dict[str, list[dict]]) -> str:
     if not newest:
-        return "<p>No articles published up to the end of this period.</p>"
+        return _none("newest", "no articles published up to the end of this period.")
     parts = []
     for site, records in newest.items():
         items = "".join(
@@ -148,12 +181,19 @@ def render(data: dict, *, generated: datetime | None = None, store: str = "") ->
         f"{period['first']} to {period['last']} (China time){scope} · {data['articles']:,} articles stored · "
         f"{len(runs):,} crawl runs, {banned_runs:,} banned"
     )
-    sources = _table(["source (来源)", "articles"], [[escape(r["source"]), f"{r['articles']:,}"] for r in data["top_sources"]],
-                     {1}, "top-sources")  # fmt: skip
-    symbols = _table(["symbol", "articles"], [[escape(r["symbol"]), f"{r['articles']:,}"] for r in data["top_symbols"]],
-                     {1}, "top-symbols")  # fmt: skip
-    per_run = "one bar per run" if len(runs) <= charts.RUN_BARS_UP_TO else f"runs added up per {by}"
+    sources = _none("top-sources", "no article names its source.")
+    if data["top_sources"]:
+        sources = _table(["source (来源)", "articles"], [[escape(r["source"]), f"{r['articles']:,}"] for r in data["top_sources"]],
+                         {1}, "top-sources")  # fmt: skip
+    symbols = _none("top-symbols", "no article is marked up with a symbol.")
+    if data["top_symbols"]:
+        symbols = _table(["symbol", "articles"], [[escape(r["symbol"]), f"{r['articles']:,}"] for r in data["top_symbols"]],
+                         {1}, "top-symbols")  # fmt: skip
+    unit = charts.run_unit(data)
+    per_run = "one bar per run" if unit == "run" else f"runs added up per {unit}"
     coverage_note = "per run" if len(runs) <= charts.RUN_BARS_UP_TO else f"the lowest of each {by}'s runs"
+    no_runs = "no crawl runs in this period."
+    no_articles = "no articles stored in this period."
     body = [
         "<header><h1>caixun crawl health</h1>",
         f'<p id="facts">{escape(facts)}</p>',
@@ -162,18 +202,19 @@ def render(data: dict, *, generated: datetime | None = None, store: str = "") ->
         "<h2>Articles stored</h2>",
         _figure("stored", charts.stored_chart(data),
                 f"Articles first stored per site and {by} (by when they were stored, not published); a gap is a "
-                f"{by} with none."),
+                f"{by} with none; shaded: before the period.", no_articles),
         "<h2>Crawl runs</h2>",
         _figure("runs", charts.runs_chart(data),
-                f"Pages by outcome ({per_run}) and, below, how long runs took; ▼ a banned run, × a run that "
-                "exited with another error."),
+                f"Pages by outcome ({per_run}) and, below, how long runs took.", no_runs),
         "<h2>Field coverage</h2>",
         _figure("coverage", charts.coverage_chart(data),
-                f"Share of the articles with each field ({coverage_note}), a line per site; dashed: the threshold under "
-                "which a run fails (exit 4); circled: a share under it."),
+                f"Share of the articles with each field ({coverage_note}), a line per site; a run with a share under "
+                "the threshold fails (exit 4).",
+                "no run in this period recorded field coverage." if runs else no_runs),
         "<h2>Duplicates</h2>",
         _figure("duplicates", charts.duplicates_chart(data),
-                "Share of the articles stored each week that are linked to an earlier article as duplicates."),
+                "Share of the articles stored each week that are linked to an earlier article as duplicates.",
+                "no article stored in this period duplicates an earlier one." if data["articles"] else no_articles),
         "<h2>Last runs</h2>",
         _runs_table(runs),
         '<div class="columns"><section><h2>Top sources</h2><p><small>of the articles stored in the period</small></p>',
