@@ -3,7 +3,8 @@
 Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver; .ci/run installs them),
 driven by Selenium. `check_page` loads a file, lists the console errors, takes a screenshot of the whole
 page and, for each chart (<figure class="chart" id="chart-NAME">), measures the share of its area that is
-not background: a chart that failed to draw is blank.
+not background: a chart that failed to draw is blank. `check_figures` measures, for a phone, each chart's
+box (does it fit or scroll), its legend's keys (size, place, overlaps: legend_problems) and its bars' widths.
 """
 
 from __future__ import annotations
@@ -96,3 +97,93 @@ def check_page(page: Path, screenshot: Path, *, charts: tuple[str, ...], width: 
     for name in sorted(missing):
         shot.charts[name] = Drawn(False, 0, 0, 0.0)
     return shot
+
+
+# --- a chart's box, its legend and its bars, for a phone ------------------------------------------------------------
+
+MIN_LEGEND_PX = 11  # CSS pixels: a legend's text no smaller than this
+
+
+@dataclass
+class Box:
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    def inside(self, other: Box, slack: float = 0.5) -> bool:
+        return other.left - slack <= self.left and self.right <= other.right + slack
+
+    def overlaps(self, other: Box) -> bool:
+        across = self.left < other.right - 0.5 and other.left < self.right - 0.5
+        return across and self.top < other.bottom - 0.5 and other.top < self.bottom - 0.5
+
+
+@dataclass
+class Figure:
+    box: Box  # the figure on the page
+    client_width: float  # of the box the chart's SVG is in
+    scroll_width: float
+    overflow_x: str  # that box's overflow-x
+    legend: list[tuple[str, Box, float]]  # each key's text, where it is drawn and its font size (CSS px)
+    bar_widths: list[float]  # CSS px, of each bar (elements whose id is <chart>-bar-…)
+
+    def fits_or_scrolls(self) -> bool:
+        """The chart fits its box, or its box scrolls sideways (not cut, not sticking out of the page)."""
+        return self.scroll_width <= self.client_width + 1 or self.overflow_x in ("auto", "scroll")
+
+
+_FIGURES = """
+const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+return Array.from(document.querySelectorAll('figure.chart')).map(f => {
+  const plot = f.querySelector('svg').parentElement; const name = f.id.replace(/^chart-/, '');
+  const keys = Array.from(f.querySelectorAll('ul.legend li > span:last-child')).map(
+    s => [s.textContent, box(s), parseFloat(getComputedStyle(s).fontSize)]);
+  const bars = Array.from(f.querySelectorAll('[id^="' + name + '-bar-"]')).map(b => b.getBoundingClientRect().width);
+  return [name, box(f), plot.clientWidth, plot.scrollWidth, getComputedStyle(plot).overflowX, keys, bars];
+});
+"""
+
+
+@dataclass
+class Phone:
+    overflow: int  # CSS pixels the page is wider than the window
+    figures: dict[str, Figure]
+    none: dict[str, str]  # id of each <p class="none"> (without "none-"): its text
+    screenshot: Path
+
+
+def check_figures(page: Path, screenshot: Path, *, width: int = 390) -> Phone:
+    """Load `page` at `width`, screenshot it and measure each chart's box, legend and bars, and list the panels
+    that say "None"."""
+    driver = _driver(width)
+    try:
+        driver.get(page.resolve().as_uri())
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.set_window_size(width, height + 150)
+        found = driver.execute_script(_FIGURES)
+        none = driver.execute_script(
+            "return Array.from(document.querySelectorAll('p.none')).map(p => [p.id.replace(/^none-/, ''), p.textContent]);"
+        )
+        overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        driver.save_screenshot(str(screenshot))
+    finally:
+        driver.quit()
+    figures = {}
+    for name, outer, client, scroll, overflow_x, keys, bars in found:
+        legend = [(text, Box(*where), size) for text, where, size in keys]
+        figures[name] = Figure(Box(*outer), client, scroll, overflow_x, legend, bars)
+    return Phone(overflow, figures, dict(none), screenshot)
+
+
+def legend_problems(figure: Figure) -> list[str]:
+    """What makes a legend hard to read: text smaller than MIN_LEGEND_PX, outside its figure's box, or over
+    another key's."""
+    problems = []
+    for n, (text, where, size) in enumerate(figure.legend):
+        if size < MIN_LEGEND_PX:
+            problems.append(f"{text!r} at {size} px")
+        if not where.inside(figure.box) or where.right <= where.left:
+            problems.append(f"{text!r} outside its figure: {where} not in {figure.box}")
+        problems += [f"{text!r} over {other!r}" for other, box, _ in figure.legend[n + 1:] if where.overlaps(box)]
+    return problems

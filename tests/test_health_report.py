@@ -125,7 +125,8 @@ def replayed(tmp_path_factory) -> Replayed:
     report.parent.mkdir()
     days, results = _days(), []
     for day in days:
-        settings = ("-s", f"CAIXUN_REPORT={report}") if day is days[-1] else ()
+        # run logs at WARNING by default: INFO for the line saying the report was written
+        settings = ("-s", f"CAIXUN_REPORT={report}", "-s", "LOG_LEVEL=INFO") if day is days[-1] else ()
         results.append(crawl_on(day, _archive(day, folder), database_url, folder, *settings))
     return Replayed(database_url, report, days, results)
 
@@ -192,7 +193,7 @@ def test_the_report_needs_no_network(replayed):
     assert links - fragments <= recorded and links - fragments  # the newest articles' own links, nothing else
 
 
-CHARTS = ("stored", "runs", "coverage", "duplicates")
+CHARTS = ("stored", "runs", "coverage")  # no article duplicates another: that panel says "None"
 
 
 @pytest.mark.parametrize("width", [1200, 390], ids=["laptop", "phone"])
@@ -204,6 +205,19 @@ def test_the_report_draws_in_a_real_browser(replayed, tmp_path, width):
         drawn = shot.charts[name]
         assert drawn.visible and drawn.width >= width * 0.8, f"chart {name}: {drawn}"
         assert drawn.ink_share > 0.01, f"chart {name} is blank: {drawn}"
+    assert "duplicates" not in shot.charts and '<p class="none" id="none-duplicates">' in _report_text(replayed.report)
+
+
+@pytest.mark.parametrize("width", [1200, 390], ids=["laptop", "phone"])
+def test_legends_are_legible_and_charts_stay_in_their_boxes(replayed, tmp_path, width):
+    seen = browser.check_figures(replayed.report, tmp_path / "figures.png", width=width)
+    assert seen.overflow <= 0 and set(seen.figures) == set(CHARTS)
+    for name, figure in seen.figures.items():
+        assert figure.fits_or_scrolls(), f"{name}: {figure}"
+        assert browser.legend_problems(figure) == [], name
+    keys = [text for text, _, _ in seen.figures["coverage"].legend]
+    assert keys[:5] == ["ifeng", "netease", "qq", "sohu", "thepaper"] and "under its threshold (3)" in keys
+    assert [text for text, _, _ in seen.figures["runs"].legend][-2:] == ["banned", "exited with another error"]
 
 
 # --- the command line ----------------------------------------------------------------------------------------------
