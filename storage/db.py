@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.jsontext import dumps as json_text
 from storage.timeouts import READER_TIMEOUT, connect_args, limit_statements
 from storage.watchdog import watch_transactions
 
@@ -195,6 +196,7 @@ def make_engine(
     if backend == "sqlite" and resolved.database not in (None, "", ":memory:"):
         Path(resolved.database).parent.mkdir(parents=True, exist_ok=True)
     engine_options.setdefault("pool_pre_ping", True)
+    engine_options.setdefault("json_serializer", json_text)  # characters, not \u escapes (storage.jsontext)
     guarded = watchdog and bool(statement_timeout) and backend == "postgresql"
     if guarded:
         engine_options["pool_pre_ping"] = False  # a pre-ping on a frozen server would hang: the watchdog pings
