@@ -2,7 +2,8 @@
 
   query    articles by site, China-time dates, symbol and full-text search (table, jsonl or csv)
   stats    articles per site and per day, the last crawl run, field coverage (table or json)
-  export   every stored article: JSON lines or CSV (to stdout or --out), Parquet (--out FILE)
+  export   every stored article (or a site's, a period's): JSON lines or CSV (to stdout or --out), Parquet
+           (--out FILE); --bom starts a CSV with a byte order mark for spreadsheet programs
   report   the crawl health report: one self-contained HTML page with charts (--out FILE)
   count    the number of stored articles
   upgrade  create or upgrade the schema (Alembic), printing "schema at <rev> (was <rev>)"
@@ -15,9 +16,14 @@ export --out FILE and report --out FILE write a hidden part file next to FILE an
 rename it to FILE when complete; Parquet (pip install -r requirements-readers.txt) needs --out.
 Connecting to PostgreSQL gives up after 10 s (or the timeout, if shorter).
 
+--site is a site rule's name, "generic" (pages no rule handles) or a site the store
+holds; another is refused (exit 2) with the known sites listed. --symbol is written
+as stored (sh600519, sz000001, hk00700, usAAPL; any case, or 600519.SH); a bare
+A-share code (600519) finds the code on any of sh, sz and bj.
+
 Limits on input: --search at most 16 words of at most 64 characters; --since and
---until from 1900-01-01 to 2999-12-31; --limit at most 1,000,000 (export gives
-everything); stats --days at most 3660.
+--until from 1900-01-01 to 2999-12-31; query --limit at most 1,000,000 (default
+100; export gives everything); stats --days at most 3660.
 
 Exit status: 0 done; 1 the database is unreachable, did not answer in time, or
 cannot do what was asked (outdated schema, no search support); 2 bad input,
@@ -40,29 +46,36 @@ from typing import TextIO
 
 from alembic.util.exc import CommandError
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from storage.db import DatabaseURLError, MissingDatabase, make_engine, mask_url, reader_engine, resolve_database_url
-from storage.export import ExportError, atomic_output, check_output, write_parquet
+from storage.export import BOM, ExportError, atomic_output, check_output, write_parquet
 from storage.frames import MissingExtra, require
 from storage.migrate import OutdatedSchema, upgrade
 from storage.query import (
+    DEFAULT_LIMIT,
     EXPORT_FIELDS,
     MAX_LIMIT,
     MAX_STATS_DAYS,
     BadSearch,
+    BadSymbol,
     DateOutOfRange,
     SearchUnavailable,
+    UnknownSite,
+    check_site,
     check_day,
     count_articles,
     iter_articles,
     query,
     parse_search,
     stats,
+    symbol_candidates,
 )
 from storage.scope import CHINA
 from storage.timeouts import READER_TIMEOUT, StatementTimeout
 
 DEFAULT_COLUMNS = 100  # table width when the output is not a terminal and $COLUMNS is unset
+SITE_HELP = "only this site, e.g. sina (a site rule's name, generic, or one the store holds)"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -111,6 +124,14 @@ def _search(value: str) -> str:
     return value
 
 
+def _symbol(value: str) -> str:
+    try:
+        symbol_candidates(value)
+    except BadSymbol as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
 def _seconds(value: str) -> float:
     try:
         seconds = float(value)
@@ -137,14 +158,20 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     found = commands.add_parser("query", parents=[reading], help="list articles, newest published first")
-    found.add_argument("--site", help="only this site key, e.g. sina")
+    found.add_argument("--site", help=SITE_HELP)
     found.add_argument("--since", type=_date, help="published on or after this day (YYYY-MM-DD, China time)")
     found.add_argument("--until", type=_date, help="published on or before this day (YYYY-MM-DD, China time)")
-    found.add_argument("--symbol", help="only articles marking up this security, e.g. sh600000")
+    found.add_argument(
+        "--symbol", type=_symbol,
+        help="only articles marking up this security, e.g. sh600519 (600519: on any of sh, sz, bj)",
+    )  # fmt: skip
     found.add_argument(
         "--search", type=_search, help="words that must all be in the title or body, e.g. '宁德时代 电池' (16 at most)"
     )
-    found.add_argument("--limit", type=_limit, default=100, help="at most this many articles (default 100)")
+    found.add_argument(
+        "--limit", type=_limit, default=DEFAULT_LIMIT,
+        help=f"at most this many articles (default {DEFAULT_LIMIT}, at most {MAX_LIMIT:,}; export gives all)",
+    )  # fmt: skip
     found.add_argument("--format", choices=["table", "jsonl", "csv"], default="table", help="default table")
 
     summary = commands.add_parser("stats", parents=[reading], help="what the store holds")
@@ -160,7 +187,18 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, metavar="FILE",
         help="write to this file (complete, or not at all) instead of stdout; required for parquet",
     )  # fmt: skip
-    export.add_argument("--site", help="only articles of this site key, e.g. sina")
+    export.add_argument("--site", help=SITE_HELP)
+    export.add_argument(
+        "--since", type=_date, help="only articles published on or after this day (YYYY-MM-DD, China time)"
+    )
+    export.add_argument(
+        "--until", type=_date, help="only articles published on or before this day (YYYY-MM-DD, China time)"
+    )
+    export.add_argument(
+        "--bom", action="store_true",
+        help="csv only: start with a UTF-8 byte order mark, so that spreadsheet programs (Excel) read the "
+        "Chinese text right",
+    )  # fmt: skip
     report = commands.add_parser(
         "report", parents=[reading], help="the crawl health report: one HTML page with charts",
         description="Articles stored per site and day, crawl runs (outcomes, bans, duration), field coverage per "
@@ -171,7 +209,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--since", type=_date, help="first day (YYYY-MM-DD, China time; default: a year before --until, "
                         "or the store's first day)")  # fmt: skip
     report.add_argument("--until", type=_date, help="last day (YYYY-MM-DD, China time; default: today)")
-    report.add_argument("--site", help="only this site key, e.g. sina")
+    report.add_argument("--site", help=SITE_HELP)
     commands.add_parser("count", parents=[reading], help="print the number of stored articles")
     commands.add_parser("upgrade", parents=[database], help="create or upgrade the database schema")
     return parser
@@ -237,8 +275,11 @@ def write_jsonl(records: Iterable[dict], out: TextIO) -> None:
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-def write_csv(records: Iterable[dict], out: TextIO) -> None:
-    """A header row of the export's fields; lists (authors, images, symbols) as JSON."""
+def write_csv(records: Iterable[dict], out: TextIO, *, bom: bool = False) -> None:
+    """A header row of the export's fields; lists (authors, images, symbols) as JSON. bom: a byte order mark
+    first, for spreadsheet programs."""
+    if bom:
+        out.write(BOM)
     writer = csv.writer(out)
     writer.writerow(EXPORT_FIELDS)
     for record in records:
@@ -316,12 +357,21 @@ def _export(url: str, args: argparse.Namespace, out: TextIO) -> None:
         require("pyarrow")  # before the database is touched
     if args.out is not None:
         check_output(args.out)
-    records = iter_articles(reader_engine(url, timeout=args.timeout), site=args.site)
+    engine = reader_engine(url, timeout=args.timeout)
+    if args.site:  # before any output file is begun
+        with Session(engine) as session:
+            check_site(session, args.site)
+    records = iter_articles(engine, site=args.site, since=args.since, until=args.until)
     if args.format == "parquet":
         with atomic_output(args.out) as binary:
             write_parquet(records, binary)
         return
-    write = write_jsonl if args.format == "jsonl" else write_csv
+    if args.format == "jsonl":
+        write = write_jsonl
+    else:
+        def write(records: Iterable[dict], out: TextIO) -> None:
+            write_csv(records, out, bom=args.bom)
+
     if args.out is None:
         write(records, out)
         return
@@ -333,9 +383,12 @@ def _report(url: str, args: argparse.Namespace, out: TextIO) -> None:
     from storage.report import write_report  # matplotlib: imported by this command only
 
     check_output(args.out, "the report")  # before the database is touched
+    engine = reader_engine(url, timeout=args.timeout)
+    if args.site:
+        with Session(engine) as session:
+            check_site(session, args.site)
     data = write_report(
-        reader_engine(url, timeout=args.timeout), args.out, since=args.since, until=args.until, site=args.site,
-        store=mask_url(url),
+        engine, args.out, since=args.since, until=args.until, site=args.site, store=mask_url(url)
     )  # fmt: skip
     period = data["period"]
     out.write(f"wrote {args.out}: {period['first']} to {period['last']}, {data['articles']} articles stored, "
@@ -365,12 +418,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--since {args.since} is after today, {today}")
     if args.command == "export" and args.format == "parquet" and args.out is None:
         parser.error("export --format parquet needs --out FILE (Parquet is binary: it is never written to stdout)")
+    if args.command == "export" and args.bom and args.format != "csv":
+        parser.error(f"export --bom is for --format csv (a byte order mark is for spreadsheets), not {args.format}")
     url = args.database_url or ""
     try:
         url = resolve_database_url(args.database_url)
         COMMANDS[args.command](url, args, sys.stdout)
     except DatabaseURLError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (UnknownSite, BadSymbol) as exc:  # the site needs the store to tell: checked after parsing
+        option = "--site" if isinstance(exc, UnknownSite) else "--symbol"
+        print(f"{parser.prog} {args.command}: error: argument {option}: {exc}", file=sys.stderr)
         return 2
     except (OutdatedSchema, SearchUnavailable, CommandError, MissingDatabase, ExportError, MissingExtra) as exc:
         print(f"error: {exc}", file=sys.stderr)

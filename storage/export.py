@@ -31,7 +31,11 @@ PARQUET_BATCH = 5000  # rows per row group: a few MiB of text; memory holds one 
 TIME_UNIT = "us"  # microseconds: what the database stores; nanoseconds would end in 2262
 CHINA_ZONE = "+08:00"  # storage.query.DISPLAY_TZ, as Arrow names a fixed offset
 # Never NULL in the database (storage.models); lists are written [] when empty.
-REQUIRED = ("url", "canonical_url", "body", "site", "fetched_at", "extractor", "authors", "images", "symbols")
+REQUIRED = (
+    "url", "canonical_url", "body", "site", "fetched_at", "extractor", "authors", "images", "symbols", "id",
+    "first_seen_at",
+)  # fmt: skip
+BOM = "\ufeff"  # first in a CSV for spreadsheet programs (--bom): they then read it as UTF-8
 
 
 class ExportError(RuntimeError):
@@ -42,9 +46,9 @@ def parquet_schema() -> pyarrow.Schema:
     """One column per export field, in EXPORT_FIELDS order.
 
     published_at: timestamp[us, tz=+08:00] (China time, as the other formats show it); fetched_at,
-    removed_at: timestamp[us, tz=UTC]; authors, symbols: list<string>; images: list<struct<src: string,
-    caption: string>>; removed_status: int32; everything else string. Columns the database never leaves
-    NULL (REQUIRED) are not nullable.
+    removed_at, first_seen_at: timestamp[us, tz=UTC]; authors, symbols: list<string>; images:
+    list<struct<src: string, caption: string>>; removed_status: int32; id, duplicate_of: int64;
+    everything else string. Columns the database never leaves NULL (REQUIRED) are not nullable.
     """
     pa = require("pyarrow")
     from storage.query import EXPORT_FIELDS
@@ -53,10 +57,13 @@ def parquet_schema() -> pyarrow.Schema:
         "published_at": pa.timestamp(TIME_UNIT, tz=CHINA_ZONE),
         "fetched_at": pa.timestamp(TIME_UNIT, tz="UTC"),
         "removed_at": pa.timestamp(TIME_UNIT, tz="UTC"),
+        "first_seen_at": pa.timestamp(TIME_UNIT, tz="UTC"),
         "authors": pa.list_(pa.string()),
         "symbols": pa.list_(pa.string()),
         "images": pa.list_(pa.struct([("src", pa.string()), ("caption", pa.string())])),
         "removed_status": pa.int32(),
+        "id": pa.int64(),
+        "duplicate_of": pa.int64(),
     }
     return pa.schema(
         [pa.field(name, types.get(name, pa.string()), nullable=name not in REQUIRED) for name in EXPORT_FIELDS]

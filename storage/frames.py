@@ -1,4 +1,6 @@
-"""The readers' API as a pandas DataFrame: ``frame(engine, site=, since=, until=, symbol=, search=, limit=)``.
+"""The readers' API as a pandas DataFrame: ``frame(engine, site=, since=, until=, symbol=, search=, limit=100)``,
+also reached as ``storage.query.frame``; its arguments, their defaults and errors are ``storage.query.query``'s
+(``limit=None``: every matching article).
 
 pandas is the readers' extra (requirements-readers.txt), never a crawl dependency: it is imported when
 ``frame`` is called, and a missing pandas is a MissingExtra (an ImportError) naming the requirements file.
@@ -7,11 +9,12 @@ One row per article, in ``storage.query.query``'s order (newest published first,
 column per export field (storage.query.EXPORT_FIELDS), with these dtypes:
 
 - ``published_at``: ``datetime64[us, UTC+08:00]``, China time as ``query`` renders it; NaT when unknown;
-- ``fetched_at``, ``removed_at``: ``datetime64[us, UTC]``; ``removed_at`` NaT unless the page was removed.
-  Microseconds, not nanoseconds: the readers' dates run to 2999-12-31, past nanoseconds' 2262;
+- ``fetched_at``, ``removed_at``, ``first_seen_at``: ``datetime64[us, UTC]``; ``removed_at`` NaT unless the
+  page was removed. Microseconds, not nanoseconds: the readers' dates run to 2999-12-31, past nanoseconds' 2262;
 - ``authors``, ``symbols``: Python lists of str; ``images``: Python lists of {"src": str, "caption": str
   or None} (object columns; an empty list, never a missing value, when there are none);
-- ``removed_status``: ``Int64`` (nullable: <NA> unless the page answered 404/410);
+- ``id``, ``duplicate_of``, ``removed_status``: ``Int64`` (nullable: duplicate_of is <NA> for an original,
+  removed_status unless the page answered 404/410);
 - every other field: pandas' ``string`` dtype (StringDtype), missing values <NA>. Chosen over object
   so that a column holds only strings, its missing values are the same <NA> as the Int64 column's,
   and the dtype is the same on pandas 2 (whose default for text is object) and pandas 3 (whose
@@ -21,7 +24,7 @@ column per export field (storage.query.EXPORT_FIELDS), with these dtypes:
 from __future__ import annotations
 
 import importlib
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -29,10 +32,10 @@ if TYPE_CHECKING:  # pandas is optional: only type checkers import it here
     import pandas
     from sqlalchemy import Engine
 
+    from storage.query import Bound
+
 REQUIREMENTS = "requirements-readers.txt"
 LIST_FIELDS = ("authors", "images", "symbols")
-INTEGER_FIELDS = ("removed_status",)
-UTC_FIELDS = ("fetched_at", "removed_at")  # published_at is in China time (storage.query.DISPLAY_TZ)
 TIME_UNIT = "us"
 
 
@@ -55,15 +58,17 @@ def frame(
     engine: Engine,
     *,
     site: str | None = None,
-    since: date | datetime | None = None,
-    until: date | datetime | None = None,
+    since: Bound = None,
+    until: Bound = None,
     symbol: str | None = None,
     search: str | None = None,
-    limit: int = 100,
+    limit: int | None = 100,
 ) -> pandas.DataFrame:
-    """``storage.query.query(...)`` with the same arguments and errors, as a DataFrame (dtypes: module docstring)."""
+    """``storage.query.query(...)`` with the same arguments, defaults and errors, as a DataFrame (dtypes: module
+    docstring). since/until: a date, an aware datetime or an ISO 8601 string; limit: at most that many rows
+    (default 100, storage.query.DEFAULT_LIMIT), None for every matching article."""
     require("pandas")
-    from storage.query import query  # here, not at the top: storage.query re-exports frame
+    from storage.query import query  # here, not at the top: storage.query loads this module for its frame
 
     records = query(engine, site=site, since=since, until=until, symbol=symbol, search=search, limit=limit)
     return records_frame(records)
@@ -72,7 +77,7 @@ def frame(
 def records_frame(records: list[dict]) -> pandas.DataFrame:
     """Export records (storage.query.article_record) as a DataFrame with the dtypes of ``frame``."""
     pd = require("pandas")
-    from storage.query import DISPLAY_TZ, EXPORT_FIELDS
+    from storage.query import DISPLAY_TZ, EXPORT_FIELDS, INTEGER_FIELDS, UTC_FIELDS
 
     columns = {}
     for name in EXPORT_FIELDS:

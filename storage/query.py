@@ -1,10 +1,21 @@
 """Readers' API: plain functions returning plain dicts, rendered with offsets.
 
 - ``query``: articles filtered by site, China-time dates, symbol and full-text
-  search, newest published first;
+  search, newest published first; at most ``limit`` (DEFAULT_LIMIT, 100, unless
+  given; ``limit=None``: every matching article);
 - ``stats``: counts per site and per day, the last crawl run, field coverage;
-- ``iter_articles`` / ``count_articles``: the whole store, for the export;
-- ``frame``: ``query``'s articles as a pandas DataFrame (storage.frames; pandas is a readers' extra).
+- ``iter_articles`` / ``count_articles``: the whole store (or a site's, a period's), for the export;
+- ``frame``: ``query``'s articles as a pandas DataFrame (storage.frames; pandas is
+  a readers' extra, imported when ``frame`` is first used).
+
+``since``/``until`` take a ``date`` (that whole China-time day), a timezone-aware
+``datetime`` (that instant) or an ISO 8601 string of either ("2019-01-01",
+"2019-01-01T09:30:00+08:00"); anything else is a ValueError saying so. ``site``
+is a site rule's name, "generic" (pages no rule handles) or a site the store
+holds; another is UnknownSite (a ValueError listing the known sites). ``symbol``
+is read by storage.scope.symbol_candidates: "600519" finds sh600519, sz600519
+and bj600519; one that cannot be a symbol is BadSymbol (a ValueError saying how
+to write one).
 
 Search (storage.search) needs schema revision 0008 (storage/migrations): a
 bigram index, an FTS5 table on SQLite and a GIN-indexed tsvector on PostgreSQL.
@@ -15,9 +26,10 @@ Limits, checked before the database is touched (each a ValueError naming the
 limit): a search has at most MAX_SEARCH_TERMS terms of at most MAX_TERM_LENGTH
 characters (BadSearch; every term is an index and a LIKE condition, and thousands
 of them kept PostgreSQL planning for minutes, deaf to cancels); dates lie from
-FIRST_DAY to LAST_DAY (DateOutOfRange); ``query`` returns at most MAX_LIMIT
-articles (the export streams everything); ``stats`` counts at most MAX_STATS_DAYS
-days. Statement time limits are the engine's (storage.db.reader_engine).
+FIRST_DAY to LAST_DAY (DateOutOfRange); a whole-number ``limit`` is at most
+MAX_LIMIT (None asks for everything, held in memory: the export streams it
+instead); ``stats`` counts at most MAX_STATS_DAYS days. Statement time limits
+are the engine's (storage.db.reader_engine).
 """
 
 from __future__ import annotations
@@ -25,15 +37,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Engine, and_, case, func, select
+from sqlalchemy import ColumnElement, Engine, and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from storage import search as search_index
-from storage.models import CrawlRun, StoredArticle
+from storage.models import ArticleSymbol, CrawlRun, StoredArticle
 from storage.order_key import FIRST_DATED_KEY, key_bound_is_exact, keys_before, keys_from, keys_through
-from storage.scope import CHINA, Scope, midnight
-from storage.frames import frame  # noqa: F401  (re-export: the readers' DataFrame)
+from storage.scope import (  # noqa: F401 (the readers' API names the errors)
+    CHINA,
+    BadSymbol,
+    Scope,
+    UnknownSite,
+    check_site,
+    midnight,
+    symbol_candidates,
+)
 from storage.search import (  # noqa: F401 (the readers' API names them)
     MAX_SEARCH_TERMS,
     MAX_TERM_LENGTH,
@@ -43,7 +63,21 @@ from storage.search import (  # noqa: F401 (the readers' API names them)
 )
 from storage.search import parse as parse_search
 
+if TYPE_CHECKING:
+    from storage.frames import frame  # noqa: F401 (loaded by __getattr__ below)
+
 logger = logging.getLogger(__name__)
+
+
+def __getattr__(name: str) -> Any:
+    """``storage.query.frame`` is storage.frames.frame, loaded when first asked for (storage.frames imports
+    this module; pandas is imported when frame is called)."""
+    if name == "frame":
+        from storage.frames import frame
+
+        return frame
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Article times are shown in China Standard Time, the sites' own zone; storage is UTC.
 DISPLAY_TZ = CHINA
@@ -52,14 +86,22 @@ EXPORT_FIELDS = (
     "url", "canonical_url", "title", "published_at", "published_precision", "source", "source_url", "authors",
     "editor", "original_title", "body", "images", "symbols", "language", "site", "fetched_at", "extractor",
     "removed_at", "removed_status",  # set when the page later answered 404/410; the article is kept
+    "id",  # the row's id: stable while the article is stored, what duplicate_of names
+    "duplicate_of",  # the id of the earliest article with the same or nearly the same body; None: an original
+    "first_seen_at",  # when the article was first stored (UTC)
 )  # fmt: skip
+INTEGER_FIELDS = ("removed_status", "id", "duplicate_of")
+UTC_FIELDS = ("fetched_at", "removed_at", "first_seen_at")  # published_at is in China time (DISPLAY_TZ)
 COVERAGE_FIELDS = ("title", "body", "published_at", "source", "editor", "authors")
 
 # Far beyond real use, far below what strains a database (see the module docstring).
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)  # any news date; midnight China time fits every driver
 MAX_LIMIT = 1_000_000
+DEFAULT_LIMIT = 100  # query's and frame's, and python -m storage query's
+EVERY = 2**62  # "no limit" where a number is needed: fits SQLite's and PostgreSQL's 64-bit LIMIT
 MAX_STATS_DAYS = 3660  # ten years of per-day counts
 EXPORT_BATCH = 500  # articles per statement of iter_articles
+Bound = date | datetime | str | None  # since/until: see as_bound
 
 
 class DateOutOfRange(ValueError):
@@ -74,32 +116,45 @@ def article_record(row: StoredArticle) -> dict:
     """One stored article as the export's JSON object."""
     record = {name: getattr(row, name) for name in EXPORT_FIELDS}
     record["published_at"] = _iso(row.published_at, DISPLAY_TZ)
-    record["fetched_at"] = _iso(row.fetched_at, timezone.utc)
-    record["removed_at"] = _iso(row.removed_at, timezone.utc)
+    for name in UTC_FIELDS:
+        record[name] = _iso(record[name], timezone.utc)
     return record
 
 
-def iter_articles(engine: Engine, *, site: str | None = None, batch_size: int = EXPORT_BATCH) -> Iterator[dict]:
-    """Every stored article, oldest row first, in batches of `batch_size`.
+def iter_articles(
+    engine: Engine,
+    *,
+    site: str | None = None,
+    since: Bound = None,
+    until: Bound = None,
+    batch_size: int = EXPORT_BATCH,
+) -> Iterator[dict]:
+    """Every stored article (of `site`, published within since … until), in batches of `batch_size`.
 
-    Each batch is a statement of its own (the rows after the last id seen, by
-    the primary key): the engine's statement timeout bounds each batch, not the
-    whole export, which may run for hours. No article comes twice; one written
-    while the export runs may or may not be in it.
+    since/until as ``query`` takes them (a date bound leaves out undated articles); UnknownSite for a
+    site neither the rules nor the store know, ValueError for a bound that is not a date. Without a
+    bound, oldest row first (by id); with one, oldest published first (by the order key, whose index
+    holds the period). Each batch is a statement of its own (the rows after the last one seen): the
+    engine's statement timeout bounds each batch, not the whole export, which may run for hours. No
+    article comes twice; one written while the export runs may or may not be in it.
     """
-    statement = select(StoredArticle).order_by(StoredArticle.id).limit(batch_size)
-    if site:
-        statement = statement.where(StoredArticle.site == site)
+    scope = _scope(site, since, until, None)
+    by_key = scope.low is not None or scope.high is not None
+    walk = StoredArticle.order_key if by_key else StoredArticle.id
+    statement = select(StoredArticle).where(*scope.conditions(StoredArticle.order_key)).order_by(walk)
+    statement = statement.limit(batch_size)
     with Session(engine) as session:
-        last_id = None
+        if site:
+            check_site(session, site)
+        last = None
         while True:
-            batch = statement if last_id is None else statement.where(StoredArticle.id > last_id)
+            batch = statement if last is None else statement.where(walk > last)
             rows = session.execute(batch).scalars().all()
             for row in rows:
                 yield article_record(row)
             if len(rows) < batch_size:
                 return
-            last_id = rows[-1].id
+            last = rows[-1].order_key if by_key else rows[-1].id
             session.expunge_all()  # the session would otherwise keep every exported row
 
 
@@ -123,34 +178,60 @@ def day_start(day: date) -> datetime:
     return midnight(check_day(day))
 
 
-def _aware(value: datetime, name: str) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError(f"{name}={value!r} is a naive datetime: give it a time zone, or pass a date")
+_BOUND_FORMS = (
+    "give a date (that whole day in China time), a timezone-aware datetime, or an ISO 8601 string of either, "
+    "e.g. '2019-01-01' or '2019-01-01T09:30:00+08:00'"
+)
+
+
+def as_bound(value: object, name: str) -> date | datetime | None:
+    """since/until as query takes them: a date, an aware datetime, or an ISO 8601 string of either (a
+    string of a day, "2019-01-01", is that date). ValueError for anything else, for a naive datetime
+    and for a day outside FIRST_DAY … LAST_DAY (DateOutOfRange)."""
+    if value is None:
+        return None
+    bound = value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            bound = date.fromisoformat(text)
+        except ValueError:
+            try:
+                bound = datetime.fromisoformat(text)
+            except ValueError:
+                raise ValueError(f"{name}={value!r} is not a date or a time: {_BOUND_FORMS}") from None
+    elif not isinstance(value, date):
+        raise ValueError(f"{name}={value!r} (of type {type(value).__name__}) is not a date or a time: {_BOUND_FORMS}")
+    if not isinstance(bound, datetime):
+        return check_day(bound, name)
+    if bound.tzinfo is None or bound.utcoffset() is None:
+        raise ValueError(f"{name}={value!r} is a naive datetime: give it a time zone (e.g. +08:00), or pass a date")
     try:
-        day = value.astimezone(DISPLAY_TZ).date()
+        day = bound.astimezone(DISPLAY_TZ).date()
     except OverflowError:  # within hours of datetime.min or .max
-        day = date.min if value.year == 1 else date.max
+        day = date.min if bound.year == 1 else date.max
     check_day(day, name)
-    return value
+    return bound
 
 
-def _scope(site: str | None, since: date | datetime | None, until: date | datetime | None, symbol: str | None) -> Scope:
+def _scope(site: str | None, since: Bound, until: Bound, symbol: str | None) -> Scope:
     """The query's site, period and symbol as order-key bounds (storage.scope), with published_at compared too
     where a key bound is a superset (storage.order_key). A date bound leaves out undated articles."""
+    since, until = as_bound(since, "since"), as_bound(until, "until")
     low = high = None
     exact: list[ColumnElement[bool]] = []
     published = StoredArticle.published_at
     if since is not None:
-        start = _aware(since, "since") if isinstance(since, datetime) else midnight(check_day(since, "since"))
+        start = since if isinstance(since, datetime) else midnight(since)
         low = keys_from(start)
         if not key_bound_is_exact(start):
             exact.append(published >= start)
     if until is not None:
         if isinstance(until, datetime):  # inclusive: a stored time may pass it by a fraction of a second
-            high = keys_through(_aware(until, "until"))
+            high = keys_through(until)
             exact.append(published <= until)
         else:
-            end = midnight(check_day(until, "until") + timedelta(days=1))
+            end = midnight(until + timedelta(days=1))
             high = keys_before(end)
             if not key_bound_is_exact(end):
                 exact.append(published < end)
@@ -159,42 +240,81 @@ def _scope(site: str | None, since: date | datetime | None, until: date | dateti
     return Scope(site=site or None, low=low, high=high, exact=tuple(exact), symbol=symbol or None)
 
 
+def _check_limit(limit: object) -> int:
+    """A whole-number limit as a number of rows; None: every row (EVERY)."""
+    if limit is None:
+        return EVERY
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(
+            f"limit must be a whole number from 1 to {MAX_LIMIT:,}, or None for every article (the export "
+            f"streams everything), not {limit!r}"
+        )
+    return limit
+
+
+def _stored_symbols(session: Session, candidates: tuple[str, ...]) -> list[str]:
+    """The candidates some article has: one indexed look-up each, in one statement."""
+    if len(candidates) == 1:
+        return list(candidates)
+    held = session.execute(select(*(exists().where(ArticleSymbol.symbol == s) for s in candidates))).one()
+    return [symbol for symbol, present in zip(candidates, held) if present]
+
+
+def _newest(rows: list[list[StoredArticle]], limit: int) -> list[StoredArticle]:
+    """The newest `limit` of several newest-first lists (each a symbol's), each article once: the newest
+    `limit` of a union are among the newest `limit` of each part."""
+    if len(rows) == 1:
+        return rows[0]
+    merged = {row.id: row for part in rows for row in part}.values()
+    return sorted(merged, key=lambda row: (row.order_key is not None, row.order_key or 0), reverse=True)[:limit]
+
+
 def query(
     engine: Engine,
     *,
     site: str | None = None,
-    since: date | datetime | None = None,
-    until: date | datetime | None = None,
+    since: Bound = None,
+    until: Bound = None,
     symbol: str | None = None,
     search: str | SearchQuery | None = None,
-    limit: int = 100,
+    limit: int | None = DEFAULT_LIMIT,
 ) -> list[dict]:
     """Stored articles as export records, newest published first (to the second, then newest stored first;
-    undated articles last), at most `limit`.
+    undated articles last), at most `limit` (default DEFAULT_LIMIT, 100; None: every matching article).
 
-    since/until: a date is that whole day in China time (UTC+8), so until is
-    inclusive of its day; a datetime must be timezone-aware and bounds the
-    instant (both inclusive). Articles without a publication time match no
-    date bound. symbol: exact code as stored, e.g. "sh600000" (article_symbols).
+    site: a site rule's name ("sina"), "generic", or a site the store holds; else UnknownSite listing the
+    known sites. since/until: a date is that whole day in China time (UTC+8), so until is inclusive of
+    its day; a datetime must be timezone-aware and bounds the instant (both inclusive); an ISO 8601
+    string is read as either ("2019-01-01", "2019-01-01T09:30:00+08:00"); anything else is a ValueError.
+    Articles without a publication time match no date bound. symbol: as stored, "sh600000", or a form
+    storage.scope.symbol_candidates reads: a bare A-share code ("600519") finds it on any of sh, sz, bj;
+    BadSymbol for one that cannot be a symbol.
     search: the syntax of storage.search.parse: words that must all be in the title or
     the body, "exact phrases", -excluded words; served by the bigram index
     (revision 0008) on both databases, with the same results. Records of a search
     carry a "snippet" around the first hit. Raises SearchUnavailable when the
     database lacks the index; before touching the database, BadSearch for a search
     that cannot be read or is past the limits, DateOutOfRange for a bound
-    outside FIRST_DAY … LAST_DAY, ValueError on a naive datetime or a limit
-    outside 1 … MAX_LIMIT.
+    outside FIRST_DAY … LAST_DAY, ValueError on a naive datetime, a bound that is not a date, or a
+    limit that is not None or a whole number from 1 to MAX_LIMIT.
     """
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValueError(f"limit must be from 1 to {MAX_LIMIT:,} (the export gives everything), not {limit}")
+    rows_wanted = _check_limit(limit)
     wanted = search if isinstance(search, SearchQuery) else parse_search(search)
-    scope = _scope(site, since, until, symbol)
+    symbols = symbol_candidates(symbol) if symbol else None
+    scope = _scope(site, since, until, None)
     with Session(engine) as session:
-        if wanted:
-            rows = search_index.newest_matching(session, scope, wanted, limit)
-        else:
-            rows = list(session.execute(scope.newest().limit(limit)).scalars())
-        records = [article_record(row) for row in rows]
+        if site:
+            check_site(session, site)
+        scopes = [scope] if symbols is None else [
+            Scope(scope.site, scope.low, scope.high, scope.exact, s) for s in _stored_symbols(session, symbols)
+        ]  # fmt: skip
+        found = []
+        for part in scopes:
+            if wanted:
+                found.append(search_index.newest_matching(session, part, wanted, rows_wanted))
+            else:
+                found.append(list(session.execute(part.newest().limit(limit)).scalars()))
+        records = [article_record(row) for row in _newest(found, rows_wanted)] if found else []
     if wanted:
         for record in records:
             record["snippet"] = search_index.snippet(record, wanted)

@@ -1,8 +1,15 @@
 """What a reader's query asks for besides a search (site, period, symbol), read newest first through the
-order key (storage.order_key): one index walked backwards, stopping after `limit` rows."""
+order key (storage.order_key): one index walked backwards, stopping after `limit` rows.
+
+A reader's site and symbol are checked here: ``check_site`` refuses a site neither a site rule nor the store
+knows (UnknownSite, listing the known ones), ``symbol_candidates`` reads a symbol as the store writes it
+(BadSymbol when it cannot be one): a bare A-share code stands for every exchange's.
+"""
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -13,6 +20,72 @@ from storage.models import ArticleSymbol, StoredArticle
 from storage.order_key import EPOCH, FIRST_DATED_KEY, keys_before, keys_from, second_of_key
 
 CHINA = timezone(timedelta(hours=8))  # the sites' zone: days are China-time days
+GENERIC_SITE = "generic"  # articles.site of pages no site rule handles
+A_SHARE_MARKETS = ("sh", "sz", "bj")  # Shanghai, Shenzhen, Beijing: a bare 6-digit code may be any of them
+SYMBOL_EXAMPLES = "sh600519, sz000001, bj430047, hk00700 or usAAPL"
+
+
+class UnknownSite(ValueError):
+    """A site that no site rule names and no stored article has; the message lists the known sites."""
+
+
+class BadSymbol(ValueError):
+    """A symbol the store cannot hold in any form; the message says how symbols are written."""
+
+
+def rule_sites() -> set[str]:
+    """The sites articles are stored under: each site rule's name (extractors.registry), and "generic"."""
+    from extractors.registry import all_rules  # imports every site rule: only when a site is asked for
+
+    return {rule.name for rule in all_rules()} | {GENERIC_SITE}
+
+
+def check_site(session: Session, site: str) -> str:
+    """The site, if a site rule names it or a stored article has it (an older store's site); else UnknownSite
+    naming the known sites (the rules', "generic", the store's) and the closest one."""
+    known = rule_sites()
+    if site in known:
+        return site
+    if session.scalar(select(StoredArticle.id).where(StoredArticle.site == site).limit(1)) is not None:
+        return site
+    known |= set(session.scalars(select(StoredArticle.site).distinct()))
+    close = difflib.get_close_matches(site, sorted(known), n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    raise UnknownSite(f"unknown site {site!r}{hint}; known sites: {', '.join(sorted(known))}")
+
+
+_BARE_A_SHARE = re.compile(r"\d{6}")
+_BARE_HK = re.compile(r"\d{5}")
+_SUFFIXED = re.compile(r"(?P<code>\d{6})\.(?P<market>sh|ss|sz|bj)|(?P<hk>\d{1,5})\.hk", re.IGNORECASE)
+
+
+def symbol_candidates(symbol: str) -> tuple[str, ...]:
+    """The stored symbols `symbol` may mean, as the extractors write them (market and code, e.g. "sh600519"):
+
+    - a bare 6-digit A-share code ("600519"): the code on each of A_SHARE_MARKETS (sh600519, sz600519,
+      bj600519); a bare 5-digit code ("00700"): Hong Kong's (hk00700);
+    - "600519.SH" (also .SS, .SZ, .BJ) and "700.HK": sh600519, hk00700;
+    - a market and code in any case ("SH600519", "usaapl"): as stored (sh600519, usAAPL).
+
+    Anything else is a BadSymbol saying how to write one.
+    """
+    from extractors.clean import normalize_symbol
+
+    text = symbol.strip()
+    if _BARE_A_SHARE.fullmatch(text):
+        return tuple(market + text for market in A_SHARE_MARKETS)
+    if _BARE_HK.fullmatch(text):
+        return ("hk" + text,)
+    if found := _SUFFIXED.fullmatch(text):
+        if found["hk"]:
+            return ("hk" + found["hk"].zfill(5),)
+        return (found["market"].lower().replace("ss", "sh") + found["code"],)
+    if normalized := normalize_symbol(text[:2].lower() + text[2:]):
+        return (normalized,)
+    raise BadSymbol(
+        f"symbol {symbol!r} is not written as the store writes symbols: give a market and a code, e.g. "
+        f"{SYMBOL_EXAMPLES}, or a bare A-share code (600519 finds it on any of {', '.join(A_SHARE_MARKETS)})"
+    )
 
 
 def midnight(day: date) -> datetime:
