@@ -125,7 +125,7 @@ def test_export_cli_prints_jsonl(tmp_path):
     expected_keys = {
         "url", "canonical_url", "title", "published_at", "published_precision", "source", "source_url", "authors",
         "editor", "original_title", "body", "images", "symbols", "language", "site", "fetched_at", "extractor",
-        "removed_at", "removed_status",
+        "removed_at", "removed_status", "id", "duplicate_of", "first_seen_at",
     }  # fmt: skip
     assert set(record) == expected_keys
     assert record["title"] == "标题"
