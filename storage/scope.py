@@ -9,7 +9,9 @@ knows (UnknownSite, listing the known ones), ``symbol_candidates`` reads a symbo
 from __future__ import annotations
 
 import difflib
+import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -33,11 +35,12 @@ class BadSymbol(ValueError):
     """A symbol the store cannot hold in any form; the message says how symbols are written."""
 
 
-def rule_sites() -> set[str]:
+@functools.cache
+def rule_sites() -> frozenset[str]:
     """The sites articles are stored under: each site rule's name (extractors.registry), and "generic"."""
     from extractors.registry import all_rules  # imports every site rule: only when a site is asked for
 
-    return {rule.name for rule in all_rules()} | {GENERIC_SITE}
+    return frozenset(rule.name for rule in all_rules()) | {GENERIC_SITE}
 
 
 def check_site(session: Session, site: str) -> str:
@@ -48,15 +51,15 @@ def check_site(session: Session, site: str) -> str:
         return site
     if session.scalar(select(StoredArticle.id).where(StoredArticle.site == site).limit(1)) is not None:
         return site
-    known |= set(session.scalars(select(StoredArticle.site).distinct()))
+    known = known | set(session.scalars(select(StoredArticle.site).distinct()))
     close = difflib.get_close_matches(site, sorted(known), n=1)
     hint = f" (did you mean {close[0]}?)" if close else ""
     raise UnknownSite(f"unknown site {site!r}{hint}; known sites: {', '.join(sorted(known))}")
 
 
-_BARE_A_SHARE = re.compile(r"\d{6}")
-_BARE_HK = re.compile(r"\d{5}")
-_SUFFIXED = re.compile(r"(?P<code>\d{6})\.(?P<market>sh|ss|sz|bj)|(?P<hk>\d{1,5})\.hk", re.IGNORECASE)
+_BARE_A_SHARE = re.compile(r"[0-9]{6}")
+_BARE_HK = re.compile(r"[0-9]{5}")
+_SUFFIXED = re.compile(r"(?P<code>[0-9]{6})\.(?P<market>sh|ss|sz|bj)|(?P<hk>[0-9]{1,5})\.hk", re.IGNORECASE)
 
 
 def symbol_candidates(symbol: str) -> tuple[str, ...]:
@@ -67,11 +70,12 @@ def symbol_candidates(symbol: str) -> tuple[str, ...]:
     - "600519.SH" (also .SS, .SZ, .BJ) and "700.HK": sh600519, hk00700;
     - a market and code in any case ("SH600519", "usaapl"): as stored (sh600519, usAAPL).
 
-    Anything else is a BadSymbol saying how to write one.
+    Full-width characters count as their ASCII forms (６００５１９ is 600519). Anything else is a BadSymbol
+    saying how to write one.
     """
     from extractors.clean import normalize_symbol
 
-    text = symbol.strip()
+    text = unicodedata.normalize("NFKC", symbol).strip()
     if _BARE_A_SHARE.fullmatch(text):
         return tuple(market + text for market in A_SHARE_MARKETS)
     if _BARE_HK.fullmatch(text):

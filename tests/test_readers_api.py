@@ -28,7 +28,7 @@ from storage.db import resolve_database_url
 from storage.migrate import downgrade, upgrade
 from storage.query import BadSymbol, UnknownSite, frame, iter_articles, query
 from storage.write import upsert_article
-from tests.helpers import PROJECT_DIR, run_storage
+from tests.helpers import PROJECT_DIR, insert_old_schema_article, run_storage
 
 CST = timezone(timedelta(hours=8))
 FETCHED = datetime(2025, 6, 4, 8, 0, tzinfo=timezone.utc)
@@ -157,7 +157,9 @@ def test_storage_query_frame_from_another_folder(stored, database_url, tmp_path)
         "print(len(df), 'pandas' in sys.modules, list(df['title']))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR)}
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     count, pandas_loaded, titles = result.stdout.split(" ", 2)
     assert (count, pandas_loaded) == ("4", "True")
@@ -246,9 +248,9 @@ def test_csv_bom(stored, database_url, tmp_path):
     assert _run("export", "--database-url", database_url, "--format", "csv", "--bom", "--out", str(out)).returncode == 0
     assert out.read_bytes() == marked.stdout
     for format_ in ("jsonl", "parquet"):
-        refused = _run("export", "--database-url", database_url, "--format", format_, "--bom", "--out", str(tmp_path / "x"))
+        refused = _run("export", "--database-url", database_url, "--format", format_, "--bom", "--out", str(out) + ".x")
         assert refused.returncode == 2 and b"--bom is for --format csv" in refused.stderr
-        assert not (tmp_path / "x").exists()
+        assert not (tmp_path / "articles.csv.x").exists()
 
 
 # --- sites and symbols --------------------------------------------------------------------------------------------
@@ -268,7 +270,9 @@ def test_an_unknown_site_is_a_value_error_listing_the_known_ones(stored):
         list(iter_articles(stored, site="nosuch"))
 
 
-@pytest.mark.parametrize("command", [["query"], ["export"], ["export", "--format", "csv", "--out", "OUT"], ["report", "--out", "OUT"]])
+@pytest.mark.parametrize(
+    "command", [["query"], ["export"], ["export", "--format", "csv", "--out", "OUT"], ["report", "--out", "OUT"]]
+)
 def test_cli_unknown_site_exits_2_naming_the_known_sites(stored, database_url, command, tmp_path):
     out = tmp_path / "out.file"
     command = [str(out) if part == "OUT" else part for part in command]
@@ -315,20 +319,26 @@ def test_json_columns_hold_characters(stored, database_url):
     assert found == [(url,)]
 
 
-def _old_json(database_url: str, engine) -> None:
-    """At revision 0011, an article and a crawl run with JSON as SQLAlchemy's json.dumps wrote it (escaped)."""
-    from tests.helpers import insert_old_schema_article
+def test_a_lone_surrogate_keeps_its_escape():
+    """No database stores a lone surrogate as UTF-8: such a value is written escaped, as before, not refused."""
+    from storage.jsontext import dumps
 
+    assert dumps(["栾某", "\ud800"]) == '["\\u683e\\u67d0", "\\ud800"]'
+    assert dumps({"站点": "新浪"}) == '{"站点": "新浪"}'
+
+
+def _old_json(engine) -> None:
+    """At revision 0011, an article and a crawl run with JSON as SQLAlchemy's json.dumps wrote it (escaped)."""
     insert_old_schema_article(engine, "https://example.com/old.html")
-    cast = "CAST(:{} AS json)" if engine.dialect.name == "postgresql" else ":{}"
+    a, i, s = (f"CAST(:{n} AS json)" if engine.dialect.name == "postgresql" else f":{n}" for n in "ais")
     with engine.begin() as connection:
         connection.execute(
-            text(f"UPDATE articles SET authors = {cast.format('a')}, images = {cast.format('i')}, symbols = {cast.format('s')}"),
+            text(f"UPDATE articles SET authors = {a}, images = {i}, symbols = {s}"),
             {"a": json.dumps(["栾某", "Li"]), "i": json.dumps([{"src": "https://img/1.jpg", "caption": "茅台酒厂"}]),
              "s": json.dumps(["sh600519"])},
         )  # fmt: skip
         connection.execute(
-            text(f"INSERT INTO crawl_runs (spider, arguments, started_at, stats) VALUES ('news', {cast.format('a')}, :t, {cast.format('s')})"),
+            text(f"INSERT INTO crawl_runs (spider, arguments, started_at, stats) VALUES ('news', {a}, :t, {s})"),
             {"a": json.dumps({"site": "新浪"}), "s": json.dumps({"站点": 2, "ascii": "x"}), "t": datetime(2026, 1, 1)},
         )  # fmt: skip
 
@@ -336,12 +346,14 @@ def _old_json(database_url: str, engine) -> None:
 def test_0012_rewrites_escaped_json_with_characters_and_back(database_url):
     engine = create_engine(resolve_database_url(database_url))  # no json_serializer: the old code's engine
     upgrade(engine, "0011")
-    _old_json(database_url, engine)
+    _old_json(engine)
     articles = "SELECT authors::text, images::text, symbols::text FROM articles"
     runs = "SELECT arguments::text, stats::text FROM crawl_runs"
-    escaped_article = [
-        ('["\\u683e\\u67d0", "Li"]', '[{"src": "https://img/1.jpg", "caption": "\\u8305\\u53f0\\u9152\\u5382"}]', '["sh600519"]')
-    ]
+    escaped_article = [(
+        '["\\u683e\\u67d0", "Li"]',
+        '[{"src": "https://img/1.jpg", "caption": "\\u8305\\u53f0\\u9152\\u5382"}]',
+        '["sh600519"]',
+    )]  # fmt: skip
     escaped_run = [('{"site": "\\u65b0\\u6d6a"}', '{"\\u7ad9\\u70b9": 2, "ascii": "x"}')]
     assert _raw(database_url, articles) == escaped_article
     assert _raw(database_url, runs) == escaped_run
