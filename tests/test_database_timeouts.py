@@ -113,7 +113,7 @@ def test_a_scheduled_run_against_a_server_that_never_answers_exits_5(tmp_path, p
     relay, url = _relayed(postgres_url, frozen=True)
     try:
         started = time.monotonic()
-        result = run_crawler(*_run_args(tmp_path, url))
+        result = run_crawler(*_run_args(tmp_path, url, "-s", "LOG_LEVEL=INFO"))  # "Spider opened" is INFO
         took = time.monotonic() - started
     finally:
         relay.cut()

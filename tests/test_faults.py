@@ -561,7 +561,7 @@ def runs(tmp_path_factory) -> Runs:
     with LocalServer(no_robots(respond)) as server:
         for _ in range(4):
             seen = len(server.requests)
-            result = run(server, folder, "153:2516")
+            result = run(server, folder, "153:2516", "LOG_LEVEL=INFO")  # "retrying … page(s)" is INFO
             assert result.returncode == 0, result.stderr[-3000:]
             state.results.append(result)
             state.stats.append(last_run(state.database).stats)

@@ -254,7 +254,8 @@ def test_one_run_sweeps_every_site_and_says_what_each_gave(tmp_path):
 
 def test_a_ban_on_one_site_stops_only_that_site(tmp_path):
     database_url = f"sqlite:///{tmp_path / 'ban.db'}"
-    result = _run_news(tmp_path, _site_archive(tmp_path / "ban.warc.gz", banned="netease"), database_url)
+    result = _run_news(tmp_path, _site_archive(tmp_path / "ban.warc.gz", banned="netease"), database_url,
+                       "-s", "LOG_LEVEL=INFO")  # the stats are logged at INFO
     assert result.returncode == exitcodes.BANNED, result.stderr[-3000:]
     stored = _export(database_url)
     unbanned = {site: pages for site, pages in RECORDED.items() if site != "netease"}
@@ -353,7 +354,7 @@ def test_a_run_on_a_site_being_crawled_exits_75_and_disjoint_sites_go_ahead(tmp_
 
     database_url = f"sqlite:///{tmp_path / 'lock.db'}"
     warc = _site_archive(tmp_path / "lock.warc.gz")
-    common = ("--database-url", database_url, "-a", "max_pages=1", "-s", f"REPLAY_WARC={warc}",
+    common = ("--database-url", database_url, "-a", "max_pages=1", "-s", f"REPLAY_WARC={warc}", "-s", "LOG_LEVEL=INFO",
               "-s", f"CAIXUN_SPOOL_DIR={tmp_path / 'spool'}", "-s", f"WARC_DIR={tmp_path / 'warc'}")  # fmt: skip
     with RunLock(["stcn"], database_url) as held:  # another run crawling stcn, as far as the lock can tell
         assert held.acquire()

@@ -186,7 +186,7 @@ def test_new_items_are_fetched_and_paging_stops_at_the_watermark(tmp_path, local
     assert first.returncode == 0, first.stderr[-3000:]
     site.items = SinaSite(local_server).items  # three newer items on top
     asked = len(site.server.requests)
-    second = run_crawler(*_run_args(tmp_path, database_url), env=site.env())
+    second = run_crawler(*_run_args(tmp_path, database_url, "-s", "LOG_LEVEL=INFO"), env=site.env())  # its INFO lines
     assert second.returncode == 0, second.stderr[-3000:]
     assert "new 3," in _summary(second.stdout)
     assert sorted(site.article_requests(asked)) == sorted(item["url"] for item in site.items[:3])
@@ -202,7 +202,7 @@ def test_paging_that_ends_above_the_watermark_warns_of_a_gap(tmp_path, local_ser
     first = run_crawler(*_run_args(tmp_path, database_url), env=site.env())
     assert first.returncode == 0, first.stderr[-3000:]
     site.items = everything  # four newer items, two per page; one page allowed
-    second = run_crawler(*_run_args(tmp_path, database_url, "-a", "max_pages=1"), env=site.env())
+    second = run_crawler(*_run_args(tmp_path, database_url, "-a", "max_pages=1", "-s", "LOG_LEVEL=INFO"), env=site.env())
     assert second.returncode == 0, second.stderr[-3000:]
     assert "new 2," in _summary(second.stdout)
     assert "roll channel 153:2516: paging ended before the last finished sweep" in second.stderr
@@ -236,7 +236,7 @@ def _overlapping_runs(tmp_path: Path, local_server, database_url: str) -> None:
     try:
         _wait_for(lambda: _article_count(database_url) > 0, 60, "the first run to store an article")
         started = time.monotonic()
-        second = run_crawler(*_run_args(tmp_path, database_url), env=site.env())
+        second = run_crawler(*_run_args(tmp_path, database_url, "-s", "LOG_LEVEL=INFO"), env=site.env())
         took = time.monotonic() - started
         assert second.returncode == exitcodes.ALREADY_RUNNING, second.stderr[-3000:]
         assert "sina_finance: a run on sina is already running on" in second.stderr
@@ -335,7 +335,7 @@ def test_database_outage_mid_run_spools_and_the_next_run_ingests(tmp_path, local
 
     relay = TcpRelay((direct.host or "127.0.0.1", direct.port or 5432), port=relay.port)
     try:
-        rerun = run_crawler(*args, env=site.env())
+        rerun = run_crawler(*args, "-s", "LOG_LEVEL=INFO", env=site.env())  # "ingested the spool" is INFO
     finally:
         relay.cut()
     assert rerun.returncode == 0, rerun.stderr[-3000:]
@@ -396,7 +396,7 @@ def test_an_outdated_schema_is_refused_with_the_upgrade_command(tmp_path):
     engine = make_engine(database_url, create=False)
     upgrade(engine, "0003")
     engine.dispose()
-    result = run_crawler(*_run_args(tmp_path, database_url))
+    result = run_crawler(*_run_args(tmp_path, database_url, "-s", "LOG_LEVEL=INFO"))  # "Spider opened" is INFO
     assert result.returncode == exitcodes.FAILED, result.stderr[-3000:]
     assert "has schema revision 0003" in result.stderr and "python -m storage upgrade" in result.stderr
     assert "Spider opened" not in result.stderr

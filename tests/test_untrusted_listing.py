@@ -117,7 +117,7 @@ def test_a_watermark_above_the_feeds_newest_item_is_reset(tmp_path, local_server
     assert "is later than the channel's newest listed item" in result.stderr
     assert _watermark(database_url) == FIRST_CTIME
     # and the next run trusts it again: page 1 reaches it
-    again = run_crawler(*_run_args(tmp_path, database_url), env=site.env())
+    again = run_crawler(*_run_args(tmp_path, database_url, "-s", "LOG_LEVEL=INFO"), env=site.env())  # stats at INFO
     assert "1 roll-API pages read" in _summary(again.stdout) and "watermark_reset" not in again.stderr
 
 
