@@ -1,7 +1,8 @@
 """Exit codes of `scrapy crawl`, `python -m crawler run` and `python -m crawler worker`, and how a finished crawl maps to one.
 
   0   finished (or stopped by a CLOSESPIDER_* limit)
-  1   failed: bad settings or spider arguments (scrapy crawl: an unknown -a name too), a source
+  1   failed: bad settings or spider arguments (scrapy crawl: an unknown -a name too), a setting
+      whose extra is not installed (CAIXUN_REPORT: report; CAIXUN_FRONTIER: distributed), a source
       whose first list page gave nothing (it always lists some), a shutdown, …
   2   usage: a bad command line (python -m crawler run and worker: an unknown -a name too), a bad
       database URL, or a PostgreSQL database or role that does not exist (the message says what to create)

@@ -47,6 +47,7 @@ from crawler.store import DEFAULT_DATABASE_TIMEOUT, DEFAULT_RETRY_SECONDS, UNREA
 from storage import mask_url, resolve_database_url
 from storage.db import DATA_DIR, DatabaseURLError, make_engine, missing_database
 from storage.export import ExportError
+from storage.extras import MissingExtra, require
 from storage.migrate import OutdatedSchema
 from storage.provenance import finish_abandoned_runs, finish_run, recorded_fetch
 from storage.runs import summary_lines
@@ -233,6 +234,23 @@ def crawl_settings(args: argparse.Namespace, command: str) -> tuple[Settings, di
     return settings, spider_args
 
 
+# settings that need an optional extra: setting → (extra, the modules it brings)
+EXTRA_SETTINGS = {"CAIXUN_REPORT": ("report", ("matplotlib",)), "CAIXUN_FRONTIER": ("distributed", ("scrapy_redis", "redis"))}
+
+
+def missing_extra(settings: Settings) -> str | None:
+    """Why these settings cannot work in this installation (a setting whose extra is not installed), or None.
+    Checked before anything starts: a crawl must not run for an hour and then fail to write its report."""
+    for name, (extra, modules) in EXTRA_SETTINGS.items():
+        if settings.get(name):
+            try:
+                for module in modules:
+                    require(module, extra)
+            except MissingExtra as exc:
+                return f"{name} is set, but {exc}"
+    return None
+
+
 def crawler_process(settings: Settings, spider: str, spider_args: dict[str, str]) -> tuple[CrawlerProcess, str] | int:
     """The CrawlerProcess (it sets up logging as scrapy crawl does) and the database URL; or exit code 2, said
     in one line, for an unknown spider, an -a name the spider does not take, or a bad database URL."""
@@ -277,6 +295,9 @@ def main(args: argparse.Namespace) -> int:
     if (loaded := crawl_settings(args, "run")) is None:
         return exitcodes.USAGE
     settings, spider_args = loaded
+    if missing := missing_extra(settings):
+        print(f"python -m crawler run: {missing}", file=sys.stderr)
+        return exitcodes.FAILED
     if isinstance(opened := crawler_process(settings, args.spider, spider_args), int):
         return opened
     process, database_url = opened

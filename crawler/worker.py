@@ -25,7 +25,7 @@ from crawler import exitcodes
 from crawler.folders import FolderNotWritable
 from crawler.logmasking import install_log_masking
 from crawler.scheduled import (
-    add_crawl_arguments, check_folders, crawl, crawl_settings, crawler_process, ingest_spool_of,
+    add_crawl_arguments, check_folders, crawl, crawl_settings, crawler_process, ingest_spool_of, missing_extra,
 )
 from crawler.store import DEFAULT_DATABASE_TIMEOUT, DEFAULT_RETRY_SECONDS, UNREACHABLE, CrawlStore, DatabaseMissing
 from storage import mask_url
@@ -59,6 +59,9 @@ def main(args: argparse.Namespace) -> int:
               f"(got {mask_url(frontier or '')!r})", file=sys.stderr)  # fmt: skip
         return exitcodes.USAGE
     settings.set("CAIXUN_FRONTIER", frontier, priority="cmdline")
+    if missing := missing_extra(settings):
+        print(f"python -m crawler worker: {missing}", file=sys.stderr)
+        return exitcodes.FAILED
     if args.exit_when_idle is not None:
         if args.exit_when_idle < 0:
             print("python -m crawler worker: --exit-when-idle must be 0 or more seconds", file=sys.stderr)

@@ -21,8 +21,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-import matplotlib
+from storage.extras import require
 
+matplotlib = require("matplotlib", "report")  # the report's extra: a missing one is named, not a bare ImportError
 matplotlib.use("Agg")  # no screen: render to files only
 
 import matplotlib.dates as mdates  # noqa: E402

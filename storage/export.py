@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from storage.frames import require
+from storage.extras import require
 
 if TYPE_CHECKING:
     import pyarrow

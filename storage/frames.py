@@ -3,7 +3,7 @@ also reached as ``storage.query.frame``; its arguments, their defaults and error
 (``limit=None``: every matching article).
 
 pandas is the readers' extra (requirements-readers.txt), never a crawl dependency: it is imported when
-``frame`` is called, and a missing pandas is a MissingExtra (an ImportError) naming the requirements file.
+``frame`` is called, and a missing pandas is a storage.extras.MissingExtra (an ImportError) naming the extra.
 
 One row per article, in ``storage.query.query``'s order (newest published first, undated last), one
 column per export field (storage.query.EXPORT_FIELDS), with these dtypes:
@@ -23,10 +23,10 @@ column per export field (storage.query.EXPORT_FIELDS), with these dtypes:
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime, timezone
-from types import ModuleType
 from typing import TYPE_CHECKING
+
+from storage.extras import require
 
 if TYPE_CHECKING:  # pandas is optional: only type checkers import it here
     import pandas
@@ -34,24 +34,8 @@ if TYPE_CHECKING:  # pandas is optional: only type checkers import it here
 
     from storage.query import Bound
 
-REQUIREMENTS = "requirements-readers.txt"
 LIST_FIELDS = ("authors", "images", "symbols")
 TIME_UNIT = "us"
-
-
-class MissingExtra(ImportError):
-    """A package of the readers' extra (pandas, pyarrow) is not installed; the message names the fix."""
-
-
-def require(module: str) -> ModuleType:
-    """The module, imported; MissingExtra naming requirements-readers.txt when it is not installed."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise MissingExtra(
-            f"{module} is not installed ({exc}): it is part of the readers' extra, not the crawler's "
-            f"requirements; install it with  pip install -r {REQUIREMENTS}"
-        ) from None
 
 
 def frame(

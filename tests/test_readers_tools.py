@@ -204,7 +204,7 @@ def test_frame_without_pandas_names_the_requirements_file(tmp_path):
     make_engine(url).dispose()
     result = _python(  # an interpreter where `import pandas` fails, as where it is not installed
         "import sys; sys.modules['pandas'] = None\n"
-        "from storage import make_engine\nfrom storage.frames import frame, MissingExtra\n"
+        "from storage import make_engine\nfrom storage.extras import MissingExtra\nfrom storage.frames import frame\n"
         f"try:\n    frame(make_engine({url!r}))\n"
         "except MissingExtra as exc:\n    print(type(exc).__mro__[1].__name__, exc)\n"
     )

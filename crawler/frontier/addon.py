@@ -7,11 +7,15 @@ changes nothing and nothing imports Redis.
 
 from __future__ import annotations
 
+from storage.extras import require
+
 
 class FrontierAddon:
     def update_settings(self, settings) -> None:
         if not settings.get("CAIXUN_FRONTIER"):
             return
+        require("scrapy_redis", "distributed")  # a missing extra is named (MissingExtra), not a bare ImportError
+        require("redis", "distributed")
         from crawler.frontier.discovery import DiscoveryMiddleware
         from crawler.frontier.ratelimit import GlobalRateLimit
         from crawler.frontier.scheduler import FrontierScheduler
