@@ -27,7 +27,8 @@ Limits on input: --search at most 16 words of at most 64 characters; --since and
 
 Exit status: 0 done; 1 the database is unreachable, did not answer in time, or
 cannot do what was asked (outdated schema, no search support); 2 bad input,
-including a database URL that cannot work (the message names the wrong part).
+including a database URL that cannot work (the message names the wrong part) and
+a PostgreSQL database or role that does not exist (the message says what to create).
 """
 
 from __future__ import annotations
@@ -48,9 +49,11 @@ from alembic.util.exc import CommandError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from storage.db import DatabaseURLError, MissingDatabase, make_engine, mask_url, reader_engine, resolve_database_url
+from storage.db import (
+    DatabaseURLError, MissingDatabase, make_engine, mask_url, missing_database, reader_engine, resolve_database_url,
+)
 from storage.export import BOM, ExportError, atomic_output, check_output, write_parquet
-from storage.frames import MissingExtra, require
+from storage.extras import MissingExtra, require
 from storage.migrate import OutdatedSchema, upgrade
 from storage.query import (
     DEFAULT_LIMIT,
@@ -438,6 +441,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc.orig}: give --timeout SECONDS for more time (0: no limit)", file=sys.stderr)
         return 1
     except DBAPIError as exc:
+        if missing := missing_database(exc, url):  # a configuration error, not an outage
+            print(f"error: {missing}", file=sys.stderr)
+            return 2
         print(f"error: cannot use the database {mask_url(url)}: {str(exc.orig).strip()}", file=sys.stderr)
         return 1
     except BrokenPipeError:

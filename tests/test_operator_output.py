@@ -156,19 +156,21 @@ def _missing_urls() -> dict[str, tuple[str, str]]:
 
 
 @pytest.mark.parametrize("kind", ["database", "role"])
-@pytest.mark.parametrize("command", ["run", "scrapy"])
+@pytest.mark.parametrize("command", ["run", "scrapy", "storage"])
 def test_a_missing_database_or_role_is_exit_2_saying_what_to_create(tmp_path, kind, command):
     _postgres_up()
     url, name = _missing_urls()[kind]
     if command == "run":
         result = run_crawler("run", "news", "-a", "sites=thepaper", "--database-url", url,
                              "-s", f"CAIXUN_SPOOL_DIR={tmp_path / 'spool'}", "-s", f"WARC_DIR={tmp_path / 'warc'}")  # fmt: skip
-    else:
+    elif command == "scrapy":
         result = run_scrapy("crawl", "news", "-a", "sites=thepaper", "-s", f"DATABASE_URL={url}",
                             "-s", f"CAIXUN_SPOOL_DIR={tmp_path / 'spool'}")  # fmt: skip
+    else:  # a reader
+        result = run_storage("query", "--database-url", url)
     assert result.returncode == exitcodes.USAGE, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if " ERROR: " in line]
+    errors = [line for line in result.stderr.splitlines() if " ERROR: " in line or line.startswith("error: ")]
     assert len(errors) == 1, errors
     assert f'the PostgreSQL {kind} "{name}" does not exist' in errors[0]
     assert ("createdb" if kind == "database" else "createuser") in errors[0] and name in errors[0]
