@@ -74,7 +74,7 @@ from storage.query import (
     stats,
     symbol_candidates,
 )
-from storage.scope import CHINA
+from storage.scope import CHINA, rule_sites, unknown_site
 from storage.timeouts import READER_TIMEOUT, StatementTimeout
 
 DEFAULT_COLUMNS = 100  # table width when the output is not a terminal and $COLUMNS is unset
@@ -434,7 +434,15 @@ def main(argv: list[str] | None = None) -> int:
         option = "--site" if isinstance(exc, UnknownSite) else "--symbol"
         print(f"{parser.prog} {args.command}: error: argument {option}: {exc}", file=sys.stderr)
         return 2
-    except (OutdatedSchema, SearchUnavailable, CommandError, MissingDatabase, ExportError, MissingExtra) as exc:
+    except MissingDatabase as exc:
+        site = getattr(args, "site", None)
+        if site and site not in rule_sites():  # no store to hold an older site: the name is unknown anyway
+            print(f"{parser.prog} {args.command}: error: argument --site: {unknown_site(site, rule_sites())}",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (OutdatedSchema, SearchUnavailable, CommandError, ExportError, MissingExtra) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except StatementTimeout as exc:

@@ -12,6 +12,7 @@ import difflib
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -51,10 +52,15 @@ def check_site(session: Session, site: str) -> str:
         return site
     if session.scalar(select(StoredArticle.id).where(StoredArticle.site == site).limit(1)) is not None:
         return site
-    known = known | set(session.scalars(select(StoredArticle.site).distinct()))
-    close = difflib.get_close_matches(site, sorted(known), n=1)
+    raise unknown_site(site, known | set(session.scalars(select(StoredArticle.site).distinct())))
+
+
+def unknown_site(site: str, known: Iterable[str]) -> UnknownSite:
+    """The error for a site not among `known`, naming the closest one and listing them all."""
+    known = sorted(known)
+    close = difflib.get_close_matches(site, known, n=1)
     hint = f" (did you mean {close[0]}?)" if close else ""
-    raise UnknownSite(f"unknown site {site!r}{hint}; known sites: {', '.join(sorted(known))}")
+    return UnknownSite(f"unknown site {site!r}{hint}; known sites: {', '.join(known)}")
 
 
 _BARE_A_SHARE = re.compile(r"[0-9]{6}")

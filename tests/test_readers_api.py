@@ -284,6 +284,19 @@ def test_cli_unknown_site_exits_2_naming_the_known_sites(stored, database_url, c
     assert not out.exists() and not any(p.name.endswith(".part") for p in tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("command", [["query"], ["export"]])
+def test_cli_unknown_site_without_a_store_is_a_usage_error_too(command, tmp_path):
+    missing = f"sqlite:///{tmp_path / 'never-crawled.db'}"
+    result = run_storage(*command, "--database-url", missing, "--site", "sinaa")
+    assert result.returncode == 2, result.stderr
+    assert "argument --site: unknown site 'sinaa' (did you mean sina?); known sites:" in result.stderr
+    assert all(name in result.stderr for name in ("sina", "generic", "netease", "thepaper"))
+    assert not (tmp_path / "never-crawled.db").exists()
+    # a known site on a missing store is still "no database" (exit 1), not a usage error
+    known = run_storage(*command, "--database-url", missing, "--site", "sina")
+    assert known.returncode == 1 and "no database at" in known.stderr
+
+
 def test_a_bare_code_finds_every_exchanges_articles(stored):
     assert keys(query(stored, symbol="600519")) == ["C", "A", "B"]  # C has both: once
     assert keys(query(stored, symbol="600519", limit=2)) == ["C", "A"]
