@@ -100,8 +100,8 @@ def _counts_text(stats: Mapping, prefix: str, banned: str) -> str:
         f"spooled {n('storage/spooled')}" + (f" ({lost} could not be spooled)" if lost else ""),
         f"banned {banned}",
     ]
-    lists = [f"{n('roll/pages')} roll-API pages"] if n("roll/pages") or not n("list/pages") else []
-    lists += [f"{n('list/pages')} list pages"] if n("list/pages") else []
+    lists = [f"{n('roll/pages')} roll-API pages"] if n("roll/pages") else []
+    lists += [f"{n('list/pages')} list pages"] if n("list/pages") or not lists else []  # a site a feed named: 0
     return f"{', '.join(parts)}; {n('fetch/article_pages')} article pages fetched, {' and '.join(lists)} read"
 
 

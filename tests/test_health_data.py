@@ -188,7 +188,7 @@ def test_summary_lines_of_a_stored_run_read_like_the_crawl_s():
         "news run 7 site a: new 3, updated 0, unchanged 2 (2 not fetched again, 0 not modified), removed 0, "
         "not articles 0, failed 0, spooled 0, banned no; 3 article pages fetched, 1 list pages read",
         "news run 7 site b: new 0, updated 0, unchanged 1 (0 not fetched again, 1 not modified), removed 0, "
-        "not articles 0, failed 0, spooled 0, banned no; 0 article pages fetched, 0 roll-API pages read",
+        "not articles 0, failed 0, spooled 0, banned no; 0 article pages fetched, 0 list pages read",
         "news run 7: new 3, updated 0, unchanged 3 (2 not fetched again, 1 not modified), removed 0, not articles 0, "
         "failed 0, spooled 0, banned no; 3 article pages fetched, 1 list pages read; 12.3 s; exit 0",
     ]
