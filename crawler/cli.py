@@ -4,6 +4,7 @@
   worker SPIDER --frontier URL [--exit-when-idle S]  one of many workers sharing a Redis frontier (crawler.worker)
   reextract [--site S] [--since DATE]          re-run the extractors over archived WARC responses (crawler.reextract)
   sites [--format json]                        every site: its sources, its rule, its recorded pages (crawler.sitelist)
+  demo [--database-url URL] [--folder DIR]     an offline crawl of the shipped archive into data/demo.db (crawler.demo)
 
 Each subcommand module has configure_parser(parser) and main(args) -> exit code.
 """
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import sys
 
 SUBCOMMANDS = {
     "run": ("crawler.scheduled", "run a crawl for cron: locked, incremental, with a summary and an exit code"),
@@ -30,4 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         module = modules[name] = importlib.import_module(module_name)
         module.configure_parser(commands.add_parser(name, help=help_text, description=help_text))
     args = parser.parse_args(argv)
-    return modules[args.command].main(args)
+    try:
+        return modules[args.command].main(args)
+    except BrokenPipeError:  # `python -m crawler sites | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return 0

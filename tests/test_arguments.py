@@ -90,3 +90,18 @@ def test_an_installation_without_recorded_pages_says_so(tmp_path):
     assert recorded_pages(tmp_path / "tests" / "fixtures") is None
     text = table(site_rows(None), recorded_here=False)
     assert text.endswith(NOT_INSTALLED) and "thepaper" in text
+
+
+def test_a_listing_whose_reader_has_gone_ends_quietly():
+    import subprocess
+    import sys
+
+    from tests.helpers import PROJECT_DIR
+
+    # `python -m crawler sites | head -0`: the reading end is closed before the listing is written
+    listing = subprocess.Popen([sys.executable, "-m", "crawler", "sites"], cwd=PROJECT_DIR, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)  # fmt: skip
+    listing.stdout.close()
+    _, errors = listing.communicate(timeout=60)
+    assert listing.returncode == 0, errors
+    assert b"Traceback" not in errors and b"BrokenPipe" not in errors
