@@ -119,20 +119,21 @@ def _days(value: str) -> int:
     return _whole_number(value, MAX_STATS_DAYS, "days (ten years)")
 
 
-def _search(value: str) -> str:
-    try:
-        parse_search(value)
-    except BadSearch as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return value
+def _checked_by(check: Callable[[str], object], error: type[ValueError]) -> Callable[[str], str]:
+    """An argparse type: the value as given, once `check` accepts it; `check`'s error as argparse's."""
+
+    def checked(value: str) -> str:
+        try:
+            check(value)
+        except error as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return value
+
+    return checked
 
 
-def _symbol(value: str) -> str:
-    try:
-        symbol_candidates(value)
-    except BadSymbol as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return value
+_search = _checked_by(parse_search, BadSearch)
+_symbol = _checked_by(symbol_candidates, BadSymbol)
 
 
 def _seconds(value: str) -> float:
