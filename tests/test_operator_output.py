@@ -119,7 +119,7 @@ def test_a_failure_shared_by_every_channel_is_said_once_with_the_count(tmp_path)
     result = run_crawler(
         "run", "sina_finance", "--database-url", f"sqlite:///{tmp_path / 'down.db'}",
         "-s", f"CAIXUN_ROLL_API_URL=http://127.0.0.1:{_closed_port()}/roll", "-s", "RETRY_TIMES=0",
-        "-s", "DOWNLOAD_DELAY=0", "-s", "ROBOTSTXT_OBEY=False",
+        "-s", "DOWNLOAD_DELAY=0", "-s", "ROBOTSTXT_OBEY=False", "-s", 'DOWNLOAD_SLOTS={"sina": {"delay": 0}}',
         "-s", f"CAIXUN_SPOOL_DIR={tmp_path / 'spool'}", "-s", f"WARC_DIR={tmp_path / 'warc'}",
     )  # fmt: skip
     assert result.returncode == exitcodes.FAILED, result.stderr[-3000:]
