@@ -51,7 +51,8 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader
 
 from crawler.ingest import default_sandbox
-from extractors import Page, all_rules
+from extractors import Page
+from extractors.registry import site_names
 from storage import mask_url, resolve_database_url, session_factory
 from storage.archive import (
     ArchivedFetch,
@@ -68,7 +69,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-GENERIC_SITE = "generic"  # articles.site of pages no site rule handles
 COMMIT_EVERY = 100
 NAMED_MISSING = 5  # missing archives named in the warning
 # the body handed to extraction is decoded, as Scrapy's HttpCompressionMiddleware leaves it
@@ -80,7 +80,7 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _site(value: str) -> str:
-    known = sorted({rule.name for rule in all_rules()} | {GENERIC_SITE})
+    known = sorted(site_names())
     if value not in known:
         raise argparse.ArgumentTypeError(f"unknown site {value!r}; known: {', '.join(known)}")
     return value

@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from extractors.article import GENERIC_SITE
 from extractors.registry import all_rules, rule_for
 from extractors.rules import SiteRule
 from extractors.sources import Feed, HtmlList, JsonList, RollApi, Sitemap, Source
 
-GENERIC = "generic"  # articles.site of a page no rule handles (extractors.generic)
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 NOT_INSTALLED = "recorded pages: not in this installation"
 SOURCE_KINDS = {RollApi: "roll API", JsonList: "JSON list", Feed: "feed", Sitemap: "sitemap", HtmlList: "HTML list"}
@@ -73,7 +73,7 @@ def recorded_pages(root: Path = FIXTURES) -> dict[str, Recorded] | None:
         if not isinstance(url, str) or not url:
             continue
         rule = rule_for(url)
-        recorded = found[rule.name if rule else GENERIC]
+        recorded = found[rule.name if rule else GENERIC_SITE]
         if meta.get("kind") == "article":
             recorded.articles += 1
             published = (meta.get("expected") or {}).get("published_at")
@@ -105,7 +105,7 @@ def site_rows(recorded: dict[str, Recorded] | None) -> list[dict]:
     """One dict per site (every rule, then generic): name, rule, domains, sources, recorded."""
     rows = []
     for rule in [*all_rules(), None]:
-        name = rule.name if rule else GENERIC
+        name = rule.name if rule else GENERIC_SITE
         rows.append({
             "site": name,
             "rule": rule_text(rule),

@@ -13,18 +13,16 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from extractors import rule_named
+from extractors import registry
 from extractors.registry import all_rules, rule_for
 from extractors.rules import SiteRule
 
 SITE_META = "caixun_site"  # request meta: the site a request belongs to (site_of: a rule's name, else the host)
-GENERIC = "generic"  # the name of every page no rule handles, wherever a user reads it
 
 
 def reported_site(site: str | None) -> str | None:
     """The name stats and summaries give a crawl's site (site_of): a rule's name as it is, a host `generic`."""
-    if not site:
-        return None
-    return site if any(rule.name == site for rule in all_rules()) else GENERIC
+    return registry.reported_site(site) if site else None
 
 
 def site_of(url: str) -> str:
@@ -72,5 +70,4 @@ def download_slots(rules: list[SiteRule], given: dict | None = None) -> dict[str
     return {**slots, **(given or {})}
 
 
-__all__ = ["GENERIC", "SITE_META", "crawlable_sites", "download_slots", "reported_site", "rule_named", "site_of",
-           "sites_named"]
+__all__ = ["SITE_META", "crawlable_sites", "download_slots", "reported_site", "rule_named", "site_of", "sites_named"]

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+GENERIC_SITE = "generic"  # Article.site (and articles.site) of every page no site rule handles
+
 
 @dataclass
 class Image:
@@ -33,7 +35,7 @@ class Article:
     images: list[Image] = field(default_factory=list)
     symbols: list[str] = field(default_factory=list)
     language: str | None = "zh"
-    site: str = "generic"
+    site: str = GENERIC_SITE
     extractor: str = ""  # rule/layout and version, e.g. "sina/v2017@1"
     warnings: list[str] = field(default_factory=list)  # e.g. lossy decoding
 

@@ -17,7 +17,7 @@ import trafilatura
 from lxml import etree
 from parsel import Selector
 
-from extractors.article import Article, Image
+from extractors.article import GENERIC_SITE, Article, Image
 from extractors.body_candidates import prefer_container
 from extractors.captions import drop_captions, is_furniture
 from extractors.clean import CleanBody, clean_lines, detect_language
@@ -52,7 +52,7 @@ def extract_generic(page: Selector, url: str, title_suffix: str | None = None) -
         original_title=cleaned.original_title,
         images=images,
         language=detect_language(cleaned.body),
-        site="generic",
+        site=GENERIC_SITE,
         extractor=f"generic@{VERSION}/trafilatura-{trafilatura.__version__}",
     )
 

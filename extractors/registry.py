@@ -7,6 +7,7 @@ import pkgutil
 from functools import cache
 
 from extractors import sites
+from extractors.article import GENERIC_SITE
 from extractors.rules import SiteRule
 
 
@@ -31,3 +32,15 @@ def rule_named(name: str) -> SiteRule:
         if rule.name == name:
             return rule
     raise KeyError(f"no site rule named {name!r}; known: {', '.join(r.name for r in all_rules())}")
+
+
+@cache
+def site_names() -> frozenset[str]:
+    """Every name an article can be stored under: each rule's name, and GENERIC_SITE for the pages no rule handles."""
+    return frozenset(rule.name for rule in all_rules()) | {GENERIC_SITE}
+
+
+def reported_site(name: str) -> str:
+    """The site a name is read as: a site's name as it is; anything else (the host name crawls and older
+    run records gave the pages no rule handles, "www.xinhuanet.com") GENERIC_SITE."""
+    return name if name in site_names() else GENERIC_SITE

@@ -26,11 +26,11 @@ import json
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
-from functools import cache
 
 from sqlalchemy import ColumnElement, Date, Engine, Text, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
+from extractors.article import GENERIC_SITE
 from storage.models import ArticleSymbol, CrawlRun, StoredArticle
 from storage.query import DISPLAY_TZ, MAX_STATS_DAYS, check_day, query
 from storage.runs import (
@@ -48,21 +48,15 @@ BY_DAY_UP_TO = 120  # days; a longer period counts stored articles per week
 TOP = 15  # rows of the top sources and symbols
 NEWEST = 5  # newest articles per site
 LAST_RUN_LINES = 30  # runs whose summary lines are given (the newest)
-GENERIC = "generic"  # articles.site of the pages no site rule handles (extractors.generic)
 SITE_PREFIX = "caixun/site/"
-
-
-@cache
-def _rule_names() -> frozenset[str]:
-    from extractors.registry import all_rules  # imported when a report reads runs, not with storage
-
-    return frozenset(rule.name for rule in all_rules())
 
 
 def site_name(name: str) -> str:
     """The site a recorded name is counted under: a site rule's name as it is, anything else "generic" (runs
     recorded the pages no rule handles under their host names, "www.xinhuanet.com")."""
-    return name if name in _rule_names() or name == GENERIC else GENERIC
+    from extractors.registry import reported_site  # imports every site rule: when a report reads runs
+
+    return reported_site(name)
 
 
 def _added(a, b):
@@ -80,7 +74,7 @@ def fold_stats(stats: Mapping) -> Mapping:
         if key.startswith(SITE_PREFIX):
             name, _, rest = key[len(SITE_PREFIX):].partition("/")
             if site_name(name) != name:
-                hosts[key] = f"{SITE_PREFIX}{GENERIC}/{rest}"
+                hosts[key] = f"{SITE_PREFIX}{GENERIC_SITE}/{rest}"
     if not hosts:
         return stats
     folded = {key: value for key, value in stats.items() if key not in hosts}

@@ -9,7 +9,6 @@ knows (UnknownSite, listing the known ones), ``symbol_candidates`` reads a symbo
 from __future__ import annotations
 
 import difflib
-import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -23,7 +22,6 @@ from storage.models import ArticleSymbol, StoredArticle
 from storage.order_key import EPOCH, FIRST_DATED_KEY, keys_before, keys_from, second_of_key
 
 CHINA = timezone(timedelta(hours=8))  # the sites' zone: days are China-time days
-GENERIC_SITE = "generic"  # articles.site of pages no site rule handles
 A_SHARE_MARKETS = ("sh", "sz", "bj")  # Shanghai, Shenzhen, Beijing: a bare 6-digit code may be any of them
 SYMBOL_EXAMPLES = "sh600519, sz000001, bj430047, hk00700 or usAAPL"
 
@@ -36,12 +34,11 @@ class BadSymbol(ValueError):
     """A symbol the store cannot hold in any form; the message says how symbols are written."""
 
 
-@functools.cache
 def rule_sites() -> frozenset[str]:
-    """The sites articles are stored under: each site rule's name (extractors.registry), and "generic"."""
-    from extractors.registry import all_rules  # imports every site rule: only when a site is asked for
+    """The sites articles are stored under: each site rule's name, and "generic" (extractors.registry)."""
+    from extractors.registry import site_names  # imports every site rule: only when a site is asked for
 
-    return frozenset(rule.name for rule in all_rules()) | {GENERIC_SITE}
+    return site_names()
 
 
 def check_site(session: Session, site: str) -> str:
