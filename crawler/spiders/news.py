@@ -427,8 +427,8 @@ def _grouped(failed: dict[tuple[str, str], str], labels: dict[tuple[str, str], s
     by_why: dict[str, list[str]] = {}
     for key, why in failed.items():
         by_why.setdefault(why, []).append(_short(labels.get(key, key[1])))
-    parts = []
-    for why, names in by_why.items():
+    parts = []  # sorted by source, not by which failed first: the same failures read the same in every run
+    for names, why in sorted((sorted(names), why) for why, names in by_why.items()):
         if len(names) == 1:
             parts.append(f"{names[0]}: {why}")
         else:
