@@ -251,6 +251,18 @@ def missing_extra(settings: Settings) -> str | None:
     return None
 
 
+def database_failed(exc: BaseException, database_url: str) -> int:
+    """The exit code of a database error before crawling, said in one line: 2 (usage) with what to create for a
+    PostgreSQL database or role that does not exist (a configuration error, not an outage), else 5."""
+    missing = str(exc) if isinstance(exc, DatabaseMissing) else missing_database(exc, database_url)
+    if missing:
+        logger.error("%s: nothing crawled", missing)
+        return exitcodes.USAGE
+    logger.error("the database %s is unreachable, nothing crawled: %s", mask_url(database_url),
+                 getattr(exc, "orig", None) or exc)  # fmt: skip
+    return exitcodes.DATABASE
+
+
 def crawler_process(settings: Settings, spider: str, spider_args: dict[str, str]) -> tuple[CrawlerProcess, str] | int:
     """The CrawlerProcess (it sets up logging as scrapy crawl does) and the database URL; or exit code 2, said
     in one line, for an unknown spider, an -a name the spider does not take, or a bad database URL."""
@@ -324,11 +336,7 @@ def main(args: argparse.Namespace) -> int:
         logger.error("%s: nothing crawled", exc)
         return exitcodes.CANNOT_WRITE
     except UNREACHABLE as exc:
-        if missing := missing_database(exc, database_url):
-            logger.error("%s: nothing crawled", missing)
-            return exitcodes.USAGE
-        logger.error("the database %s is unreachable: %s", shown, getattr(exc, "orig", None) or exc)
-        return exitcodes.DATABASE
+        return database_failed(exc, database_url)
     with lock:
         try:
             store = CrawlStore(
@@ -341,15 +349,8 @@ def main(args: argparse.Namespace) -> int:
         except OutdatedSchema as exc:  # a decision for the operator, not an outage
             logger.error("%s", exc)
             return exitcodes.FAILED
-        except DatabaseMissing as exc:  # a configuration error, not an outage
-            logger.error("%s: nothing crawled", exc)
-            return exitcodes.USAGE
-        except (RuntimeError, *UNREACHABLE) as exc:
-            if missing := missing_database(exc, database_url):
-                logger.error("%s: nothing crawled", missing)
-                return exitcodes.USAGE
-            logger.error("the database %s is unreachable, nothing crawled: %s", shown, exc)
-            return exitcodes.DATABASE
+        except (RuntimeError, *UNREACHABLE) as exc:  # DatabaseMissing is a RuntimeError
+            return database_failed(exc, database_url)
         if abandoned:
             logger.warning("closed %d earlier run(s) that never recorded their end as abandoned: %s",
                            len(abandoned), ", ".join(map(str, abandoned)))  # fmt: skip

@@ -25,11 +25,11 @@ from crawler import exitcodes
 from crawler.folders import FolderNotWritable
 from crawler.logmasking import install_log_masking
 from crawler.scheduled import (
-    add_crawl_arguments, check_folders, crawl, crawl_settings, crawler_process, ingest_spool_of, missing_extra,
+    add_crawl_arguments, check_folders, crawl, crawl_settings, crawler_process, database_failed, ingest_spool_of,
+    missing_extra,
 )
-from crawler.store import DEFAULT_DATABASE_TIMEOUT, DEFAULT_RETRY_SECONDS, UNREACHABLE, CrawlStore, DatabaseMissing
+from crawler.store import DEFAULT_DATABASE_TIMEOUT, DEFAULT_RETRY_SECONDS, UNREACHABLE, CrawlStore
 from storage import mask_url
-from storage.db import missing_database
 from storage.migrate import OutdatedSchema
 
 logger = logging.getLogger("crawler.worker")
@@ -70,7 +70,6 @@ def main(args: argparse.Namespace) -> int:
     if isinstance(opened := crawler_process(settings, args.spider, spider_args), int):
         return opened
     process, database_url = opened
-    shown = mask_url(database_url)
     if (code := _frontier_reachable(frontier, settings)) is not None:
         return code
     timeout = settings.getfloat("CAIXUN_DATABASE_TIMEOUT", DEFAULT_DATABASE_TIMEOUT)
@@ -85,15 +84,8 @@ def main(args: argparse.Namespace) -> int:
     except OutdatedSchema as exc:  # a decision for the operator, not an outage
         logger.error("%s", exc)
         return exitcodes.FAILED
-    except DatabaseMissing as exc:  # a configuration error, not an outage
-        logger.error("%s: nothing crawled", exc)
-        return exitcodes.USAGE
-    except (RuntimeError, *UNREACHABLE) as exc:
-        if missing := missing_database(exc, database_url):
-            logger.error("%s: nothing crawled", missing)
-            return exitcodes.USAGE
-        logger.error("the database %s is unreachable, nothing crawled: %s", shown, getattr(exc, "orig", None) or exc)
-        return exitcodes.DATABASE
+    except (RuntimeError, *UNREACHABLE) as exc:  # DatabaseMissing is a RuntimeError
+        return database_failed(exc, database_url)
     return crawl(process, args.spider, spider_args, started, stopped_is_ok=True)
 
 
